@@ -1,0 +1,61 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both are idempotent:
+# the second run skips what is already installed (stamp files track pyproject.toml).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := app
+
+.PHONY: run test lint install install-test translations db demo chromium bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.stamp-install-test: pyproject.toml $(VENV)/.stamp-install
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.stamp-install translations
+install-test: $(VENV)/.stamp-install-test translations chromium
+
+# Catalogs are compiled, never committed: the .po files are the source.
+translations: $(VENV)/.stamp-install
+	@$(BIN)/pybabel compile -d app/translations >/dev/null
+
+db: install
+	@mkdir -p instance
+	$(BIN)/flask db upgrade
+
+demo: db
+	$(BIN)/flask demo load --if-empty
+
+run: demo
+	$(BIN)/flask demo logins
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Browser tests need Debian's Chromium; install it when missing and the machine allows it.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "Instalando chromium (Debian)…"; \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
+	    else echo "chromium no está instalado; las pruebas de navegador se omitirán"; fi; }
+
+lint: $(VENV)/.stamp-install-test
+	$(BIN)/ruff check app tests
+	$(BIN)/ruff format --check app tests
+
+test: install-test lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,56 @@
+"""Vitrina: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from app.config import DEFAULT_SECRET, config_from_env
+
+
+def create_app(config: dict[str, Any] | type | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(config_from_env())
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+
+    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] in (
+        DEFAULT_SECRET,
+        "",
+        None,
+    ):
+        raise RuntimeError("SECRET_KEY must be set from the environment in production")
+
+    from app import database, i18n, security
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database.configure(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    login_manager.init_app(app)
+
+    from app.web import register_blueprints
+
+    register_blueprints(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

@@ -1,0 +1,1 @@
+"""Demo data: the real setting of Melipilla province and Mall Espacio Urbano."""

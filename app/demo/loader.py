@@ -1,0 +1,224 @@
+"""`flask demo load`: fills an empty database with the province, the mall and a plan."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import holidays
+from sqlalchemy import func, select
+
+from app import clock
+from app.demo.people import CATEGORIES, FOOD_CATEGORIES, generate_entrepreneurs
+from app.domain import accounts, rotation
+from app.extensions import db
+from app.models import (
+    AllocationMode,
+    Category,
+    Commune,
+    Entrepreneur,
+    OpeningHours,
+    Program,
+    Role,
+    Slot,
+    SlotState,
+    Stand,
+    User,
+    Venue,
+    VenueClosure,
+    WeekRule,
+)
+
+DEMO_PASSWORD = "vitrina-demo"  # noqa: S105 - printed on purpose; refused in production
+
+COMMUNES = [
+    # name, slug, INE code, colour (blue, orange, purple, green, red: told apart by most eyes)
+    ("Melipilla", "melipilla", "13501", "#1f6feb"),
+    ("Alhué", "alhue", "13502", "#d97706"),
+    ("Curacaví", "curacavi", "13503", "#7c3aed"),
+    ("María Pinto", "maria-pinto", "13504", "#059669"),
+    ("San Pedro", "san-pedro", "13505", "#dc2626"),
+]
+OFFICER_EMAILS = {
+    "melipilla": "melipilla@example.com",
+    "alhue": "alhue@example.com",
+    "curacavi": "curacavi@example.com",
+    "maria-pinto": "mariapinto@example.com",
+    "san-pedro": "sanpedro@example.com",
+}
+OFFICER_NAMES = {
+    "melipilla": "Carolina Muñoz",
+    "alhue": "Pedro Valenzuela",
+    "curacavi": "Francisca Rojas",
+    "maria-pinto": "Jorge Soto",
+    "san-pedro": "Daniela Contreras",
+}
+# Closed by law for retail ("feriados irrenunciables"): the holidays package cannot tell these.
+IRRENUNCIABLES = {(1, 1), (5, 1), (9, 18), (9, 19), (12, 25)}
+ENTREPRENEURS_PER_COMMUNE = 36
+
+
+class DemoRefused(Exception):
+    pass
+
+
+def demo_accounts() -> list[tuple[str, str]]:
+    rows = [
+        ("admin@example.com", "Administrador"),
+        ("coordinador@example.com", "Coordinador del mall"),
+        ("viewer@example.com", "Observador (consejo provincial)"),
+    ]
+    rows += [(OFFICER_EMAILS[slug], f"Encargado comunal de {name}") for name, slug, *_ in COMMUNES]
+    return rows
+
+
+def load_demo() -> str:
+    if db.session.execute(select(func.count()).select_from(User)).scalar_one():
+        raise DemoRefused("La base de datos no está vacía: los datos de demostración no se cargan.")
+    venue = _venue()
+    communes = _communes()
+    categories = _categories()
+    _users(communes)
+    n_entrepreneurs = _entrepreneurs(communes, categories)
+    today = clock.today()
+    program = Program(
+        venue=venue,
+        name=f"Vitrina Provincial {today.year}–{today.year + 1}",
+        starts_on=date(today.year, 1, 1),
+        ends_on=date(today.year + 1, 12, 31),
+        mode=AllocationMode.HOST,
+        week_rule=WeekRule.NTH_FULL_WEEK,
+        week_rule_n=2,
+        week_rule_weekday=0,
+        week_start_weekday=0,
+        week_length_days=7,
+        nominations_close_days=14,
+        max_weeks_per_entrepreneur_year=2,
+    )
+    db.session.add(program)
+    db.session.flush()
+    slots: list[Slot] = []
+    for year in (today.year, today.year + 1):
+        slots += rotation.generate_slots(program, year, by=None).created
+        rotation.plan_year(program, year, by=None, apply=True)
+    _advance_states(slots, today)
+    db.session.flush()
+    return (
+        f"Demostración cargada: {venue.name}, {len(venue.stands)} stands, {len(communes)} comunas, "
+        f"{n_entrepreneurs} emprendedores, {len(slots)} semanas en «{program.name}»."
+    )
+
+
+def _venue() -> Venue:
+    venue = Venue(
+        name="Mall Espacio Urbano Melipilla",
+        slug="espacio-urbano-melipilla",
+        city="Melipilla",
+        address="Av. Vicuña Mackenna 3, Melipilla",
+        timezone="America/Santiago",
+    )
+    venue.hours = [OpeningHours(weekday=d, opens=time(10, 0), closes=time(21, 0)) for d in range(7)]
+    db.session.add(venue)
+    # 24 stands in two corridors; the food court end has water and allows food.
+    for i in range(1, 25):
+        corridor = "Pasillo central" if i <= 12 else "Pasillo patio de comidas"
+        db.session.add(
+            Stand(
+                venue=venue,
+                code=f"E-{i:02d}",
+                location=f"Nivel 1, {corridor}",
+                area_m2=6 if i % 4 else 9,
+                has_power=i % 3 != 0,
+                food_allowed=i >= 19,
+                active=True,
+                map_x=40 + ((i - 1) % 12) * 70,
+                map_y=60 if i <= 12 else 200,
+            )
+        )
+    db.session.flush()
+    for year in (clock.today().year, clock.today().year + 1):
+        for day, name in sorted(holidays.country_holidays("CL", years=year).items()):
+            if (day.month, day.day) in IRRENUNCIABLES:
+                db.session.add(
+                    VenueClosure(
+                        venue_id=venue.id, day=day, reason=f"Feriado irrenunciable: {name}"
+                    )
+                )
+    return venue
+
+
+def _communes() -> list[Commune]:
+    communes = [Commune(name=n, slug=s, ine_code=c, color=col) for n, s, c, col in COMMUNES]
+    db.session.add_all(communes)
+    db.session.flush()
+    return communes
+
+
+def _categories() -> dict[str, Category]:
+    categories = {
+        slug: Category(slug=slug, name=name, requires_food_permit=slug in FOOD_CATEGORIES)
+        for slug, name in CATEGORIES
+    }
+    db.session.add_all(categories.values())
+    db.session.flush()
+    return categories
+
+
+def _users(communes: list[Commune]) -> None:
+    staff = [
+        ("admin@example.com", "Administración Vitrina", Role.ADMIN),
+        ("coordinador@example.com", "Marcela Araya (Mall Espacio Urbano)", Role.COORDINATOR),
+        ("viewer@example.com", "Consejo Provincial de Melipilla", Role.VIEWER),
+    ]
+    for email, name, role in staff:
+        accounts.create_user(email=email, name=name, role=role, password=DEMO_PASSWORD, by=None)
+    for commune in communes:
+        accounts.create_user(
+            email=OFFICER_EMAILS[commune.slug],
+            name=OFFICER_NAMES[commune.slug],
+            role=Role.OFFICER,
+            commune=commune,
+            password=DEMO_PASSWORD,
+            by=None,
+        )
+
+
+def _entrepreneurs(communes: list[Commune], categories: dict[str, Category]) -> int:
+    count = 0
+    for commune in communes:
+        for person in generate_entrepreneurs(commune.slug, ENTREPRENEURS_PER_COMMUNE, seed=2026):
+            db.session.add(
+                Entrepreneur(
+                    commune=commune,
+                    business_name=person.business_name,
+                    owner_name=person.owner_name,
+                    rut=person.rut,
+                    email=person.email,
+                    phone=person.phone,
+                    category=categories[person.category],
+                    description=person.description,
+                    website=person.website,
+                    needs_power=person.needs_power,
+                    needs_table=person.needs_table,
+                    needs_food_handling=person.needs_food_handling,
+                    sanitary_resolution=person.sanitary_resolution,
+                    sanitary_expiry=person.sanitary_expiry,
+                    public_consent=person.public_consent,
+                    active=person.active,
+                )
+            )
+            count += 1
+    db.session.flush()
+    return count
+
+
+def _advance_states(slots: list[Slot], today: date) -> None:
+    """Past weeks are completed, this week is in progress, the next two take nominations."""
+    upcoming = 0
+    for slot in sorted(slots, key=lambda s: s.starts_on):
+        if slot.ends_on < today:
+            slot.state = SlotState.COMPLETED
+        elif slot.starts_on <= today:
+            slot.state = SlotState.IN_PROGRESS
+        elif upcoming < 2 and slot.starts_on - timedelta(days=70) <= today:
+            slot.state = SlotState.NOMINATIONS_OPEN
+            upcoming += 1

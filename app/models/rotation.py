@@ -1,0 +1,132 @@
+"""Programs (seasons of the rotation), their monthly slots and each slot's commune quotas."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.communes import Commune
+from app.models.types import UTCDateTime, utcnow
+from app.models.users import enum_column
+from app.models.venue import Venue
+
+
+class AllocationMode(enum.StrEnum):
+    HOST = "host"  # each slot goes to one commune, in turns
+    SHARED = "shared"  # each slot's stands are split among communes by rotating quotas
+
+
+class WeekRule(enum.StrEnum):
+    NTH_FULL_WEEK = "nth_full_week"  # the Nth week that lies wholly inside the month
+    LAST_FULL_WEEK = "last_full_week"
+    WEEK_OF_NTH_WEEKDAY = "week_of_nth_weekday"  # the week containing e.g. the 2nd Saturday
+
+
+class SlotState(enum.StrEnum):
+    PLANNED = "planned"
+    NOMINATIONS_OPEN = "nominations_open"
+    NOMINATIONS_CLOSED = "nominations_closed"
+    PUBLISHED = "published"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Program(db.Model):
+    __tablename__ = "program"
+    __table_args__ = (
+        CheckConstraint("ends_on > starts_on", name="ends_after_starts"),
+        CheckConstraint("week_start_weekday BETWEEN 0 AND 6", name="week_start_range"),
+        CheckConstraint("week_length_days BETWEEN 1 AND 7", name="week_length_range"),
+        CheckConstraint("week_rule_n BETWEEN 1 AND 5", name="week_rule_n_range"),
+        CheckConstraint("max_weeks_per_entrepreneur_year >= 1", name="max_weeks_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    mode: Mapped[AllocationMode] = mapped_column(enum_column(AllocationMode))
+    week_rule: Mapped[WeekRule] = mapped_column(enum_column(WeekRule, 30))
+    week_rule_n: Mapped[int] = mapped_column(Integer, default=2)
+    week_rule_weekday: Mapped[int] = mapped_column(Integer, default=0)
+    week_start_weekday: Mapped[int] = mapped_column(Integer, default=0)  # 0 = Monday
+    week_length_days: Mapped[int] = mapped_column(Integer, default=7)
+    nominations_close_days: Mapped[int] = mapped_column(Integer, default=14)
+    max_weeks_per_entrepreneur_year: Mapped[int] = mapped_column(Integer, default=2)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    venue: Mapped[Venue] = relationship()
+    slots: Mapped[list[Slot]] = relationship(
+        back_populates="program", order_by="Slot.starts_on", cascade="all, delete-orphan"
+    )
+
+
+class Slot(db.Model):
+    """One week of one month at the venue."""
+
+    __tablename__ = "slot"
+    __table_args__ = (
+        UniqueConstraint("program_id", "year", "month"),
+        CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
+        CheckConstraint("ends_on >= starts_on", name="ends_after_starts"),
+        CheckConstraint("capacity >= 0", name="capacity_nonnegative"),
+        CheckConstraint("sequence >= 0", name="sequence_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date, index=True)
+    ends_on: Mapped[date] = mapped_column(Date)  # inclusive; iCal's exclusive end is +1 day
+    state: Mapped[SlotState] = mapped_column(enum_column(SlotState), default=SlotState.PLANNED)
+    capacity: Mapped[int] = mapped_column(Integer, default=0)  # stands offered this week
+    nominations_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a person moved this month's week by hand: regeneration leaves it alone.
+    manual_dates: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # iCal SEQUENCE: bumped whenever the week's dates or status change.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    program: Mapped[Program] = relationship(back_populates="slots")
+    allocations: Mapped[list[SlotAllocation]] = relationship(
+        back_populates="slot", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Slot {self.year}-{self.month:02d}>"
+
+
+class SlotAllocation(db.Model):
+    """How many stands of a slot a commune gets (the host takes them all in host mode)."""
+
+    __tablename__ = "slot_allocation"
+    __table_args__ = (
+        UniqueConstraint("slot_id", "commune_id"),
+        CheckConstraint("stands >= 0", name="stands_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    stands: Mapped[int] = mapped_column(Integer)
+    is_host: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    slot: Mapped[Slot] = relationship(back_populates="allocations")
+    commune: Mapped[Commune] = relationship()

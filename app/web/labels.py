@@ -1,0 +1,48 @@
+"""User-facing names of domain values, translated; shared by pages, fragments and forms."""
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from app.models import NominationState, Role, SlotState, User
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrador"),
+    Role.COORDINATOR: _l("Coordinador del mall"),
+    Role.OFFICER: _l("Encargado comunal"),
+    Role.VIEWER: _l("Observador (solo lectura)"),
+}
+
+SLOT_STATE_LABELS = {
+    SlotState.PLANNED: _l("Planificada"),
+    SlotState.NOMINATIONS_OPEN: _l("Nominaciones abiertas"),
+    SlotState.NOMINATIONS_CLOSED: _l("Nominaciones cerradas"),
+    SlotState.PUBLISHED: _l("Publicada"),
+    SlotState.IN_PROGRESS: _l("En curso"),
+    SlotState.COMPLETED: _l("Realizada"),
+    SlotState.CANCELLED: _l("Cancelada"),
+}
+
+NOMINATION_STATE_LABELS = {
+    NominationState.DRAFT: _l("Borrador"),
+    NominationState.SUBMITTED: _l("Enviada"),
+    NominationState.APPROVED: _l("Aprobada"),
+    NominationState.REJECTED: _l("Rechazada"),
+    NominationState.WAITLISTED: _l("En lista de espera"),
+    NominationState.CONFIRMED: _l("Confirmada"),
+    NominationState.ATTENDED: _l("Asistió"),
+    NominationState.NO_SHOW: _l("No se presentó"),
+    NominationState.WITHDRAWN: _l("Retirada"),
+    NominationState.CANCELLED: _l("Cancelada"),
+}
+
+
+def role_label(user: User) -> str:
+    return str(ROLE_LABELS[user.role])
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        role_label=role_label,
+        slot_state_label=lambda s: str(SLOT_STATE_LABELS[s]),
+        nomination_state_label=lambda s: str(NOMINATION_STATE_LABELS[s]),
+    )

@@ -1,0 +1,48 @@
+"""The signed-in home page, and small assets generated from data."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import clock
+from app.domain import schedule
+from app.extensions import db
+from app.models import Commune
+from app.web.access import public, staff
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@staff
+def home():
+    today = clock.today()
+    return render_template(
+        "main/home.html",
+        today=today,
+        current=schedule.current_slot(today=today),
+        upcoming=schedule.upcoming_slots(current_user, today=today),
+    )
+
+
+@bp.route("/assets/communes.css")
+@public
+def communes_css():
+    # Commune colours come from the database; a stylesheet keeps the CSP free of inline styles.
+    communes = db.session.execute(select(Commune).order_by(Commune.id)).scalars()
+    css = "\n".join(
+        f".c-{c.slug}{{--commune:{c.color};}}" for c in communes if _is_hex_colour(c.color)
+    )
+    response = Response(css + "\n", mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _is_hex_colour(value: str) -> bool:
+    return (
+        len(value) == 7
+        and value[0] == "#"
+        and all(c in "0123456789abcdefABCDEF" for c in value[1:])
+    )

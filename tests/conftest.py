@@ -1,0 +1,134 @@
+"""Fixtures: an app and a fresh database per test, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db as _db
+
+POSTGRES_URL = os.environ.get("VITRINA_TEST_POSTGRES_URL")
+REQUIRE_ALL = os.environ.get("VITRINA_REQUIRE_ALL_TESTS") == "1"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Tests marked `db` run once per backend; the rest use SQLite only.
+    if "backend" in metafunc.fixturenames:
+        backends = (
+            ["sqlite", "postgresql"] if metafunc.definition.get_closest_marker("db") else ["sqlite"]
+        )
+        metafunc.parametrize("backend", backends, indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+def pg_url_with_schema(schema: str) -> str:
+    base = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def require_postgres() -> None:
+    if not POSTGRES_URL:
+        if REQUIRE_ALL:
+            pytest.fail("VITRINA_TEST_POSTGRES_URL is required in CI")
+        pytest.skip("VITRINA_TEST_POSTGRES_URL is not set")
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path) -> Iterator[str]:
+    """A URL to an empty database: a file for SQLite, a throw-away schema for PostgreSQL."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield pg_url_with_schema(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def app_config(database_url: str) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+    }
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    The test body holds an app context for its own queries; without this, requests would reuse
+    it and share `g` (the logged-in user) and the database session with the test and each other.
+    The test's transaction is ended first so SQLite's write lock is free for the request.
+    """
+
+    def open(self, *args, **kwargs):
+        if _db.session.registry.has():
+            _db.session.rollback()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(app_config: dict):
+    class Config(TestConfig):
+        pass
+
+    for key, value in app_config.items():
+        setattr(Config, key, value)
+    application = create_app(Config)
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        _db.create_all()
+        yield application
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = "vitrina-demo"):
+    page = client.get("/login")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def csrf_token(client, path: str = "/") -> str:
+    return csrf_from(client.get(path).get_data(as_text=True))

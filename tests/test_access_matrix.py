@@ -1,0 +1,130 @@
+"""Every route × every role: who gets in, who is sent to log in, who is refused.
+
+A route that is not listed here fails the test, so each new route must say who may use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from app.models import User
+from tests.conftest import csrf_token, login
+from tests.factories import make_world
+
+ROLES = ["anonymous", "admin", "coordinator", "officer", "viewer"]
+OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", "forbidden", "not_found"
+
+
+@dataclass
+class Case:
+    method: str
+    url: str  # may use {placeholders} filled from the world
+    expect: dict[str, str]
+    data: dict = field(default_factory=dict)
+
+
+def everyone(outcome: str = OK) -> dict[str, str]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def staff_only(anon: str = LOGIN) -> dict[str, str]:
+    return {"anonymous": anon, "admin": OK, "coordinator": OK, "officer": OK, "viewer": OK}
+
+
+def admin_only() -> dict[str, str]:
+    return {
+        "anonymous": LOGIN,
+        "admin": OK,
+        "coordinator": FORBIDDEN,
+        "officer": FORBIDDEN,
+        "viewer": FORBIDDEN,
+    }
+
+
+MATRIX: dict[str, list[Case]] = {
+    "static": [Case("GET", "/static/css/app.css", everyone())],
+    "health.healthz": [Case("GET", "/healthz", everyone())],
+    "main.communes_css": [Case("GET", "/assets/communes.css", everyone())],
+    "auth.login": [Case("GET", "/login", {**everyone(), **dict.fromkeys(ROLES[1:], OK)})],
+    # Staff are logged out and sent to the login page; anonymous users are sent there too.
+    "auth.logout": [Case("POST", "/logout", everyone(LOGIN))],
+    "auth.password": [Case("GET", "/account/password", staff_only())],
+    "auth.language": [Case("POST", "/language/en", everyone())],
+    "main.home": [Case("GET", "/", staff_only())],
+    "admin.users": [Case("GET", "/admin/users", admin_only())],
+    "admin.new_user": [Case("GET", "/admin/users/new", admin_only())],
+    "admin.edit_user": [
+        Case("GET", "/admin/users/{viewer_id}", admin_only()),
+        Case("GET", "/admin/users/999999", {**admin_only(), "admin": NOT_FOUND}),
+    ],
+    "admin.deactivate_user": [Case("POST", "/admin/users/{viewer_id}/deactivate", admin_only())],
+    "admin.activate_user": [Case("POST", "/admin/users/{viewer_id}/activate", admin_only())],
+    "admin.reset_password": [Case("POST", "/admin/users/{viewer_id}/reset-password", admin_only())],
+}
+
+EMAILS = {
+    "admin": "admin@example.com",
+    "coordinator": "coordinador@example.com",
+    "officer": "melipilla@example.com",
+    "viewer": "viewer@example.com",
+}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = endpoints - MATRIX.keys()
+    assert not missing, f"routes without an access rule in the matrix: {sorted(missing)}"
+    stale = MATRIX.keys() - endpoints
+    assert not stale, f"matrix lists routes that no longer exist: {sorted(stale)}"
+
+
+def test_every_view_declares_its_access(app):
+    undeclared = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and not hasattr(view, "access")
+    ]
+    assert not undeclared, f"views without @public/@roles: {undeclared}"
+
+
+def _outcome(response) -> str:
+    if response.status_code in (302, 303) and "/login" in response.headers.get("Location", ""):
+        return LOGIN
+    if response.status_code == 403:
+        return FORBIDDEN
+    if response.status_code == 404:
+        return NOT_FOUND
+    if response.status_code < 400:
+        return OK
+    return f"status {response.status_code}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(app, db, role):
+    world = make_world()
+    values = {"viewer_id": world["users"]["viewer"].id}
+    failures = []
+    for endpoint, cases in MATRIX.items():
+        for case in cases:
+            client = app.test_client()
+            if role != "anonymous":
+                assert login(client, EMAILS[role]).status_code == 302
+            url = case.url.format(**values)
+            data = dict(case.data)
+            if case.method == "POST":
+                data["csrf_token"] = csrf_token(client, "/login" if role == "anonymous" else "/")
+            response = client.open(url, method=case.method, data=data)
+            got = _outcome(response)
+            if got != case.expect[role]:
+                failures.append(
+                    f"{role} {case.method} {url} ({endpoint}): {got}, expected {case.expect[role]}"
+                )
+            db.session.rollback()
+            # State-changing cases (deactivate, logout) must not leak into the next case.
+            viewer = db.session.get(User, values["viewer_id"])
+            if not viewer.active:
+                viewer.active = True
+                db.session.commit()
+    assert not failures, "\n".join(failures)

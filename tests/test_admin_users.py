@@ -1,0 +1,166 @@
+"""Admins invite users, edit them, deactivate them and reset their passwords."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.models import AuditEvent, Role, User
+from tests.conftest import csrf_token, login
+from tests.factories import make_world
+
+
+@pytest.fixture
+def admin_client(app, db):
+    world = make_world()
+    client = app.test_client()
+    login(client, "admin@example.com")
+    client.world = world
+    return client
+
+
+def test_admin_lists_users_with_role_and_commune(admin_client):
+    html = admin_client.get("/admin/users").get_data(as_text=True)
+    assert "melipilla@example.com" in html
+    assert "Encargado comunal" in html and "Melipilla" in html
+
+
+def test_admin_invites_an_officer_and_sees_the_password_once(app, admin_client, db):
+    commune = admin_client.world["communes"][2]
+    response = admin_client.post(
+        "/admin/users/new",
+        data={
+            "email": "Nueva.Encargada@example.com",
+            "name": "Nueva Encargada",
+            "role": "officer",
+            "commune": commune.id,
+            "locale": "es",
+            "password": "",
+            "csrf_token": csrf_token(admin_client, "/admin/users/new"),
+        },
+    )
+    assert response.status_code == 200
+    password = re.search(
+        r'data-testid="issued-password">([^<]+)<', response.get_data(as_text=True)
+    ).group(1)
+    user = db.session.execute(
+        select(User).where(User.email == "nueva.encargada@example.com")
+    ).scalar_one()
+    assert user.role is Role.OFFICER and user.commune_id == commune.id
+    newcomer = app.test_client()
+    assert (
+        login(newcomer, "nueva.encargada@example.com", password).headers["Location"]
+        == "/account/password"
+    )
+    events = (
+        db.session.execute(select(AuditEvent).where(AuditEvent.action == "user.create"))
+        .scalars()
+        .all()
+    )
+    assert any(e.object_id == user.id for e in events)
+
+
+def test_officer_without_commune_is_refused_with_a_message(admin_client, db):
+    response = admin_client.post(
+        "/admin/users/new",
+        data={
+            "email": "x@example.com",
+            "name": "X",
+            "role": "officer",
+            "commune": 0,
+            "locale": "es",
+            "csrf_token": csrf_token(admin_client, "/admin/users/new"),
+        },
+    )
+    assert response.status_code == 400
+    assert "Un encargado comunal debe tener una comuna." in response.get_data(as_text=True)
+    assert db.session.execute(select(User).where(User.email == "x@example.com")).first() is None
+
+
+def test_duplicate_email_is_a_conflict(admin_client):
+    response = admin_client.post(
+        "/admin/users/new",
+        data={
+            "email": "viewer@example.com",
+            "name": "Otro",
+            "role": "viewer",
+            "commune": 0,
+            "locale": "es",
+            "csrf_token": csrf_token(admin_client, "/admin/users/new"),
+        },
+    )
+    assert response.status_code == 409
+    assert "Ya existe un usuario con el correo viewer@example.com." in response.get_data(
+        as_text=True
+    )
+
+
+def test_deactivating_a_user_ends_their_open_session(app, admin_client, db):
+    viewer_client = app.test_client()
+    login(viewer_client, "viewer@example.com")
+    assert viewer_client.get("/").status_code == 200
+    viewer_id = admin_client.world["users"]["viewer"].id
+    response = admin_client.post(
+        f"/admin/users/{viewer_id}/deactivate", data={"csrf_token": csrf_token(admin_client)}
+    )
+    assert response.status_code == 302
+    assert viewer_client.get("/").status_code == 302
+    assert login(app.test_client(), "viewer@example.com").status_code == 401
+
+
+def test_admin_cannot_deactivate_themselves(admin_client):
+    admin_id = admin_client.world["users"]["admin"].id
+    response = admin_client.post(
+        f"/admin/users/{admin_id}/deactivate", data={"csrf_token": csrf_token(admin_client)}
+    )
+    assert response.status_code == 409
+    assert "No puede desactivar su propia cuenta." in response.get_data(as_text=True)
+
+
+def test_reset_password_replaces_the_old_one(app, admin_client):
+    viewer_id = admin_client.world["users"]["viewer"].id
+    response = admin_client.post(
+        f"/admin/users/{viewer_id}/reset-password", data={"csrf_token": csrf_token(admin_client)}
+    )
+    password = re.search(
+        r'data-testid="issued-password">([^<]+)<', response.get_data(as_text=True)
+    ).group(1)
+    assert login(app.test_client(), "viewer@example.com").status_code == 401
+    assert login(app.test_client(), "viewer@example.com", password).status_code == 302
+
+
+def test_edit_user_changes_role_and_ends_their_session(app, admin_client, db):
+    officer = admin_client.world["users"]["officer"]
+    officer_client = app.test_client()
+    login(officer_client, "melipilla@example.com")
+    response = admin_client.post(
+        f"/admin/users/{officer.id}",
+        data={
+            "email": officer.email,
+            "name": "Ahora observador",
+            "role": "viewer",
+            "commune": 0,
+            "locale": "en",
+            "csrf_token": csrf_token(admin_client, f"/admin/users/{officer.id}"),
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    updated = db.session.get(User, officer.id)
+    assert (updated.role, updated.commune_id, updated.name) == (
+        Role.VIEWER,
+        None,
+        "Ahora observador",
+    )
+    assert officer_client.get("/").status_code == 302
+
+
+def test_english_interface_on_request(app, db):
+    make_world()
+    client = app.test_client()
+    html = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(
+        as_text=True
+    )
+    assert "Sign in" in html
+    html = client.get("/login", headers={"Accept-Language": "es-CL"}).get_data(as_text=True)
+    assert "Iniciar sesión" in html
