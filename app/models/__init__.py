@@ -6,10 +6,14 @@ from app.models.nominations import Nomination, NominationState, StandAssignment
 from app.models.registry import Category, Entrepreneur
 from app.models.rotation import (
     AllocationMode,
+    Blackout,
+    CommuneUnavailability,
     Program,
     Slot,
     SlotAllocation,
     SlotState,
+    SlotSwap,
+    SwapState,
     WeekRule,
 )
 from app.models.users import Role, User
@@ -18,8 +22,10 @@ from app.models.venue import OpeningHours, Stand, StandClosure, Venue, VenueClos
 __all__ = [
     "AllocationMode",
     "AuditEvent",
+    "Blackout",
     "Category",
     "Commune",
+    "CommuneUnavailability",
     "Entrepreneur",
     "Nomination",
     "NominationState",
@@ -29,9 +35,11 @@ __all__ = [
     "Slot",
     "SlotAllocation",
     "SlotState",
+    "SlotSwap",
     "Stand",
     "StandAssignment",
     "StandClosure",
+    "SwapState",
     "User",
     "Venue",
     "VenueClosure",

@@ -130,3 +130,74 @@ class SlotAllocation(db.Model):
 
     slot: Mapped[Slot] = relationship(back_populates="allocations")
     commune: Mapped[Commune] = relationship()
+
+
+class Blackout(db.Model):
+    """A month of a program in which the mall offers no week (works, a season of its own)."""
+
+    __tablename__ = "rotation_blackout"
+    __table_args__ = (
+        UniqueConstraint("program_id", "year", "month"),
+        CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CommuneUnavailability(db.Model):
+    """A month in which a commune cannot take a turn (local festival, elections, staff away)."""
+
+    __tablename__ = "commune_unavailability"
+    __table_args__ = (
+        UniqueConstraint("program_id", "commune_id", "year", "month"),
+        CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+    commune: Mapped[Commune] = relationship()
+
+
+class SwapState(enum.StrEnum):
+    REQUESTED = "requested"  # by the commune giving its turn
+    ACCEPTED = "accepted"  # by the other commune; waits for a coordinator
+    APPROVED = "approved"  # by a coordinator: the hosts were exchanged
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class SlotSwap(db.Model):
+    """Two communes exchanging their turns (host mode), with both sides and a coordinator."""
+
+    __tablename__ = "slot_swap"
+    __table_args__ = (
+        CheckConstraint("slot_a_id <> slot_b_id", name="distinct_slots"),
+        CheckConstraint("from_commune_id <> to_commune_id", name="distinct_communes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_a_id: Mapped[int] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"), index=True)
+    slot_b_id: Mapped[int] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"), index=True)
+    from_commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))  # hosts slot A
+    to_commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))  # hosts slot B
+    state: Mapped[SwapState] = mapped_column(enum_column(SwapState), default=SwapState.REQUESTED)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    slot_a: Mapped[Slot] = relationship(foreign_keys=[slot_a_id])
+    slot_b: Mapped[Slot] = relationship(foreign_keys=[slot_b_id])
+    from_commune: Mapped[Commune] = relationship(foreign_keys=[from_commune_id])
+    to_commune: Mapped[Commune] = relationship(foreign_keys=[to_commune_id])
