@@ -15,6 +15,7 @@ from app.models import Commune, Role
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(rotation_cli)
 
 
 @click.group("users", help="Cuentas de usuario.")
@@ -91,3 +92,66 @@ def demo_logins() -> None:
     for email, label in demo_accounts():
         click.echo(f"  {email:<28} {label}")
     click.echo("")
+
+
+@click.group("rotation", help="Rotación de semanas entre comunas.")
+def rotation_cli() -> None:
+    pass
+
+
+@rotation_cli.command("plan")
+@click.option("--program", "program_id", type=int, required=True, help="ID del programa.")
+@click.option("--year", type=int, required=True)
+@click.option("--apply", "apply_", is_flag=True, help="Aplicar el plan (sin esto solo se muestra).")
+def rotation_plan(program_id: int, year: int, apply_: bool) -> None:
+    """Prints the fair plan for a year as a table; applies it only with --apply."""
+    from app.domain import fairness, rotation
+    from app.domain.rotation_planner import MONTH_NAMES
+    from app.models import Program
+
+    program = db.session.get(Program, program_id)
+    if program is None:
+        raise click.ClickException(f"No existe el programa {program_id}.")
+    if not program.starts_on.year <= year <= program.ends_on.year:
+        raise click.ClickException(
+            f"El programa cubre {program.starts_on.year}–{program.ends_on.year}, no {year}."
+        )
+    preview = rotation.plan_year(program, year, by=None, apply=apply_)
+    communes = {c.id: c for c in db.session.execute(select(Commune)).scalars()}
+    changed = {change.slot.id: change for change in preview.changes}
+    click.echo(f"{program.name} · {year} · {preview.plan.method}")
+    click.echo(f"{'Mes':<11} {'Semana':<25} {'Ahora':<28} {'Plan':<28}")
+    for slot in preview.slots:
+
+        def names(quotas: dict[int, int]) -> str:
+            return ", ".join(f"{communes[c].name} {n}" for c, n in quotas.items()) or "—"
+
+        now = {a.commune_id: a.stands for a in slot.allocations}
+        change = changed.get(slot.id)
+        planned = names(change.after) if change else "(sin cambio)"
+        if slot.id in preview.locked:
+            planned = "(bloqueada: en curso o con nominados)"
+        if change and apply_:
+            now = change.before
+        week = f"{slot.starts_on:%d-%m} al {slot.ends_on:%d-%m-%Y}"
+        click.echo(f"{MONTH_NAMES[slot.month - 1]:<11} {week:<25} {names(now):<28} {planned:<28}")
+    click.echo("")
+    click.echo(f"{'Comuna':<14} {'Le corresponde':>15} {'Asignado':>9}")
+    for row in fairness.report(preview, sorted(communes.values(), key=lambda c: c.id)):
+        click.echo(f"{row.commune.name:<14} {row.entitled:>15.2f} {row.planned:>9d}")
+    if apply_:
+        db.session.commit()
+        click.echo(f"Aplicado: {len(preview.changes)} semanas cambiaron.")
+    else:
+        db.session.rollback()
+        click.echo(f"{len(preview.changes)} semanas cambiarían. Use --apply para aplicar.")
+
+
+@rotation_cli.command("advance")
+def rotation_advance() -> None:
+    """Moves slots along by date (for cron: deadlines, start and end of weeks)."""
+    from app.domain import slot_states
+
+    moved = slot_states.advance_by_date()
+    db.session.commit()
+    click.echo(f"{len(moved)} cambios de estado.")

@@ -43,6 +43,30 @@ def admin_only() -> dict[str, str]:
     }
 
 
+def staff_not_found() -> dict[str, str]:
+    return {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], NOT_FOUND)}
+
+
+def coordinators_only() -> dict[str, str]:
+    return {
+        "anonymous": LOGIN,
+        "admin": OK,
+        "coordinator": OK,
+        "officer": FORBIDDEN,
+        "viewer": FORBIDDEN,
+    }
+
+
+def officers_only() -> dict[str, str]:
+    return {
+        "anonymous": LOGIN,
+        "admin": FORBIDDEN,
+        "coordinator": FORBIDDEN,
+        "officer": OK,
+        "viewer": FORBIDDEN,
+    }
+
+
 MATRIX: dict[str, list[Case]] = {
     "static": [Case("GET", "/static/css/app.css", everyone())],
     "health.healthz": [Case("GET", "/healthz", everyone())],
@@ -62,6 +86,54 @@ MATRIX: dict[str, list[Case]] = {
     "admin.deactivate_user": [Case("POST", "/admin/users/{viewer_id}/deactivate", admin_only())],
     "admin.activate_user": [Case("POST", "/admin/users/{viewer_id}/activate", admin_only())],
     "admin.reset_password": [Case("POST", "/admin/users/{viewer_id}/reset-password", admin_only())],
+    # Rotation: every staff member reads the plan; coordinators change it; officers swap.
+    "rotation.index": [Case("GET", "/rotation/", staff_only())],
+    "rotation.year": [
+        Case("GET", "/rotation/programs/{program_id}/years/2027", staff_only()),
+        Case("GET", "/rotation/programs/{program_id}/years/1999", staff_not_found()),
+    ],
+    "rotation.plan": [
+        Case("GET", "/rotation/programs/{program_id}/years/2027/plan", coordinators_only())
+    ],
+    "rotation.slot": [
+        Case("GET", "/rotation/slots/{slot_id}", staff_only()),
+        Case("GET", "/rotation/slots/999999", staff_not_found()),
+    ],
+    "rotation.transition": [
+        Case("POST", "/rotation/slots/{slot_id}/transitions/open_nominations", coordinators_only())
+    ],
+    "rotation.override_host": [
+        Case(
+            "POST",
+            "/rotation/slots/{slot_id}/host",
+            coordinators_only(),
+            data={"commune_id": "{other_commune_id}", "reason": "prueba"},
+        )
+    ],
+    "rotation.override_quotas": [
+        # Allowed, but no reason given: the coordinator gets the rule's message.
+        Case(
+            "POST",
+            "/rotation/slots/{slot_id}/quotas",
+            {**coordinators_only(), "admin": "status 400", "coordinator": "status 400"},
+        )
+    ],
+    "rotation.request_swap": [
+        Case(
+            "POST",
+            "/rotation/slots/{meli_slot_id}/swaps",
+            officers_only(),
+            data={"other_slot_id": "{alhue_slot_id}"},
+        )
+    ],
+    "rotation.decide_swap": [
+        # A Melipilla–Alhué swap: the Melipilla officer may withdraw it, coordinators reject it.
+        Case(
+            "POST",
+            "/rotation/swaps/{swap_id}/reject",
+            {**officers_only(), "admin": OK, "coordinator": OK},
+        ),
+    ],
 }
 
 EMAILS = {
@@ -89,6 +161,47 @@ def test_every_view_declares_its_access(app):
     assert not undeclared, f"views without @public/@roles: {undeclared}"
 
 
+def _rotation_world(world, db) -> dict:
+    """A planned year, and a pending swap between Melipilla and Alhué."""
+    from app.domain import rotation, swaps
+    from tests.factories import make_program
+
+    program = make_program(world["venue"], year=2027)
+    rotation.plan_year(program, 2027, by=None, apply=True)
+    meli, alhue = world["communes"][0], world["communes"][1]
+    meli_slots = [s for s in program.slots if rotation.host_of(s) == meli.id]
+    alhue_slots = [s for s in program.slots if rotation.host_of(s) == alhue.id]
+    swap = swaps.request_swap(meli_slots[0], alhue_slots[0], by=world["users"]["officer"])
+    slot = program.slots[5]
+    db.session.commit()
+    return {
+        "program_id": program.id,
+        "slot_id": slot.id,
+        "other_commune_id": next(c.id for c in world["communes"] if c.id != rotation.host_of(slot)),
+        "meli_slot_id": meli_slots[1].id,
+        "alhue_slot_id": alhue_slots[1].id,
+        "swap_id": swap.id,
+        "_snapshot": {s.id: (s.state, rotation.host_of(s)) for s in program.slots},
+    }
+
+
+def _restore_rotation(values: dict, db) -> None:
+    """Undo what a case changed (a transition, an override, a swap) before the next one."""
+    from sqlalchemy import delete
+
+    from app.domain import rotation
+    from app.models import Slot, SlotSwap, SwapState
+
+    for slot_id, (state, host) in values["_snapshot"].items():
+        slot = db.session.get(Slot, slot_id)
+        slot.state = state
+        if rotation.host_of(slot) != host:
+            rotation.set_allocations(slot, {host: slot.capacity}, host_id=host, by=None)
+    db.session.execute(delete(SlotSwap).where(SlotSwap.id != values["swap_id"]))
+    db.session.get(SlotSwap, values["swap_id"]).state = SwapState.REQUESTED
+    db.session.commit()
+
+
 def _outcome(response) -> str:
     if response.status_code in (302, 303) and "/login" in response.headers.get("Location", ""):
         return LOGIN
@@ -104,7 +217,7 @@ def _outcome(response) -> str:
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(app, db, role):
     world = make_world()
-    values = {"viewer_id": world["users"]["viewer"].id}
+    values = {"viewer_id": world["users"]["viewer"].id, **_rotation_world(world, db)}
     failures = []
     for endpoint, cases in MATRIX.items():
         for case in cases:
@@ -112,7 +225,7 @@ def test_access_matrix(app, db, role):
             if role != "anonymous":
                 assert login(client, EMAILS[role]).status_code == 302
             url = case.url.format(**values)
-            data = dict(case.data)
+            data = {k: v.format(**values) for k, v in case.data.items()}
             if case.method == "POST":
                 data["csrf_token"] = csrf_token(client, "/login" if role == "anonymous" else "/")
             response = client.open(url, method=case.method, data=data)
@@ -122,6 +235,7 @@ def test_access_matrix(app, db, role):
                     f"{role} {case.method} {url} ({endpoint}): {got}, expected {case.expect[role]}"
                 )
             db.session.rollback()
+            _restore_rotation(values, db)
             # State-changing cases (deactivate, logout) must not leak into the next case.
             viewer = db.session.get(User, values["viewer_id"])
             if not viewer.active:

@@ -505,6 +505,9 @@ _COMPANY_BODY_RANGE = (76_000_000, 77_999_999)
 
 @dataclass(frozen=True)
 class DemoEntrepreneur:
+    """One entrepreneur in the form the app stores: RUT normalized, phone +569XXXXXXXX,
+    category a slug of CATEGORIES, sanitary data present exactly for food categories."""
+
     business_name: str
     owner_name: str
     rut: str
@@ -530,11 +533,10 @@ def _ascii(text: str) -> str:
 
 def _de(place: str) -> str:
     # Spanish contracts "de el" to "del" and lowercases the article after the preposition.
-    for article, contracted in (("El ", "del "), ("La ", "de la "), ("Los ", "de los ")):
+    articles = (("El ", "del "), ("La ", "de la "), ("Los ", "de los "), ("Las ", "de las "))
+    for article, contracted in articles:
         if place.startswith(article):
-            return contracted + place[len(article) :]
-    if place.startswith("Las "):
-        return "de las " + place[len("Las ") :]
+            return contracted + place.removeprefix(article)
     return "de " + place
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.clock import VENUE_TZ
 from app.domain import audit, weeks
+from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.domain.rotation_planner import (
     CommuneInput,
     Plan,
@@ -20,7 +22,9 @@ from app.domain.rotation_planner import (
 from app.extensions import db
 from app.models import (
     AllocationMode,
+    Blackout,
     Commune,
+    CommuneUnavailability,
     Nomination,
     Program,
     Slot,
@@ -30,6 +34,7 @@ from app.models import (
     StandClosure,
     User,
 )
+from app.models.nominations import RELEASED_STATES
 
 
 @dataclass
@@ -145,22 +150,76 @@ class SlotChange:
     after: dict[int, int]
     before_host: int | None
     after_host: int | None
+    before_capacity: int
+    after_capacity: int
 
 
 @dataclass
 class PlanPreview:
+    """What a re-plan would do: the plan, and exactly the slots whose allocation changes."""
+
     program: Program
     year: int
     plan: Plan
-    changes: list[SlotChange]
     slots: list[Slot]
+    changes: list[SlotChange]
+    locked: dict[int, str]  # slot id -> why the planner left it as it is
+    carry_in: dict[int, float]  # commune id -> balance brought from earlier years
+    unavailable: dict[int, set[int]]  # commune id -> months it cannot take
+    blackout_months: set[int]
     applied: bool = False
+
+
+def _is_host_mode(program: Program) -> bool:
+    return program.mode is AllocationMode.HOST
+
+
+def assigned_units(program: Program, slot: Slot) -> dict[int, int]:
+    """Turns (host mode) or stands (shared mode) each commune holds in this slot now."""
+    if slot.state is SlotState.CANCELLED:
+        return {}
+    if _is_host_mode(program):
+        return {a.commune_id: 1 for a in slot.allocations if a.is_host}
+    return {a.commune_id: a.stands for a in slot.allocations if a.stands > 0}
+
+
+def carry_in(program: Program, year: int, communes: list[Commune]) -> dict[int, float]:
+    """Each commune's balance from the program's earlier years: assigned minus its fair share.
+
+    Computed from the allocations as they stand (manual overrides and swaps included), so the
+    balance explains what really happened, not what a plan once proposed.
+    """
+    total_weight = sum(float(c.weight) for c in communes) or 1.0
+    balance = {c.id: 0.0 for c in communes}
+    earlier = db.session.execute(
+        select(Slot)
+        .where(Slot.program_id == program.id, Slot.year < year)
+        .options(selectinload(Slot.allocations))
+    ).scalars()
+    for slot in earlier:
+        units = assigned_units(program, slot)
+        total = sum(units.values())
+        for commune in communes:
+            share = float(commune.weight) / total_weight
+            balance[commune.id] += units.get(commune.id, 0) - share * total
+    return balance
+
+
+def _lock_reason(slot: Slot, nominated: set[int]) -> str | None:
+    if slot.state is SlotState.CANCELLED:
+        return None  # blocked, not locked: it counts for nobody
+    if slot.state is not SlotState.PLANNED:
+        return "state"
+    if slot.id in nominated:
+        return "nominations"
+    return None
 
 
 def plan_year(program: Program, year: int, *, by: User | None, apply: bool) -> PlanPreview:
     """Runs the fair planner over the program's year; applies it only when asked.
 
-    The preview lists exactly the slots whose allocations would change.
+    Slots already past planning (nominations open or later) or holding nominations are locked:
+    they keep their communes and count towards fairness, and the rest is planned around them.
     """
     communes = list(db.session.execute(select(Commune).order_by(Commune.id)).scalars())
     slots = list(
@@ -171,40 +230,152 @@ def plan_year(program: Program, year: int, *, by: User | None, apply: bool) -> P
             .order_by(Slot.starts_on)
         ).scalars()
     )
-    inputs = [
-        SlotInput(
-            key=str(s.id),
-            month=s.month,
-            capacity=s.capacity,
-            blocked=s.state is SlotState.CANCELLED,
+    blackout_months = set(
+        db.session.execute(
+            select(Blackout.month).where(Blackout.program_id == program.id, Blackout.year == year)
+        ).scalars()
+    )
+    unavailable: dict[int, set[int]] = {c.id: set() for c in communes}
+    for commune_id, month in db.session.execute(
+        select(CommuneUnavailability.commune_id, CommuneUnavailability.month).where(
+            CommuneUnavailability.program_id == program.id, CommuneUnavailability.year == year
+        )
+    ):
+        unavailable.setdefault(commune_id, set()).add(month)
+    nominated = set(
+        db.session.execute(
+            select(Nomination.slot_id).where(Nomination.slot_id.in_([s.id for s in slots]))
+        ).scalars()
+    )
+
+    carry = carry_in(program, year, communes)
+    total_weight = sum(float(c.weight) for c in communes) or 1.0
+    locked: dict[int, str] = {}
+    locked_units = {c.id: 0 for c in communes}
+    free: list[Slot] = []
+    for slot in slots:
+        reason = _lock_reason(slot, nominated)
+        if reason:
+            locked[slot.id] = reason
+            for commune_id, units in assigned_units(program, slot).items():
+                locked_units[commune_id] = locked_units.get(commune_id, 0) + units
+        else:
+            free.append(slot)
+    capacities = {
+        s.id: (
+            open_stand_count(program.venue_id, s.starts_on, s.ends_on)
+            if s.id not in locked
+            else s.capacity
         )
         for s in slots
-    ]
-    commune_inputs = [CommuneInput(id=c.id, weight=float(c.weight)) for c in communes]
-    if program.mode is AllocationMode.HOST:
-        plan = plan_host_rotation(commune_inputs, inputs)
-    else:
-        plan = plan_shared(commune_inputs, inputs)
+    }
+
+    def run(subset: list[Slot], carries: dict[int, float]) -> Plan:
+        inputs = [
+            SlotInput(
+                key=str(s.id),
+                month=s.month,
+                capacity=capacities[s.id],
+                blocked=s.state is SlotState.CANCELLED or s.month in blackout_months,
+            )
+            for s in subset
+        ]
+        commune_inputs = [
+            CommuneInput(
+                id=c.id,
+                weight=float(c.weight),
+                carry=carries[c.id],
+                unavailable_months=frozenset(unavailable.get(c.id, ())),
+            )
+            for c in communes
+        ]
+        if _is_host_mode(program):
+            before = _host_before(program, subset[0] if subset else None)
+            return plan_host_rotation(commune_inputs, inputs, previous_host=before)
+        return plan_shared(commune_inputs, inputs)
+
+    # Re-planning must not churn: first plan the whole year as if nothing were locked. When
+    # that plan agrees with every locked slot (nothing changed since it was applied), use it,
+    # so an unchanged year re-plans to itself.
+    plan = run(slots, carry)
+    if any(_planned(plan, s) != _current(s) for s in slots if s.id in locked):
+        # Locked slots are already given: fold them into the carry so the planner aims each
+        # commune's remaining turns at its whole-year entitlement.
+        locked_total = sum(locked_units.values())
+        planner_carry = {
+            c.id: carry[c.id] + locked_units[c.id] - float(c.weight) / total_weight * locked_total
+            for c in communes
+        }
+        plan = run(free, planner_carry)
+
     changes = []
-    for slot in slots:
-        before = {a.commune_id: a.stands for a in slot.allocations}
-        after = {cid: n for cid, n in plan.quotas.get(str(slot.id), {}).items() if n > 0}
-        before_host = next((a.commune_id for a in slot.allocations if a.is_host), None)
-        after_host = plan.hosts.get(str(slot.id))
-        if before != after or before_host != after_host:
-            changes.append(SlotChange(slot, before, after, before_host, after_host))
-    preview = PlanPreview(program, year, plan, changes, slots)
+    for slot in free:
+        before, before_host = _current(slot)
+        after, after_host = _planned(plan, slot)
+        if (before, before_host, slot.capacity) != (after, after_host, capacities[slot.id]):
+            changes.append(
+                SlotChange(
+                    slot, before, after, before_host, after_host, slot.capacity, capacities[slot.id]
+                )
+            )
+    preview = PlanPreview(
+        program, year, plan, slots, changes, locked, carry, unavailable, blackout_months
+    )
     if apply:
         for change in changes:
-            set_allocations(change.slot, change.after, host_id=change.after_host, by=by)
+            change.slot.capacity = change.after_capacity
+            set_allocations(
+                change.slot,
+                change.after,
+                host_id=change.after_host,
+                by=by,
+                reason="plan",
+                action="slot.plan",
+            )
         preview.applied = True
     return preview
 
 
+def _current(slot: Slot) -> tuple[dict[int, int], int | None]:
+    return {a.commune_id: a.stands for a in slot.allocations if a.stands > 0}, host_of(slot)
+
+
+def _planned(plan: Plan, slot: Slot) -> tuple[dict[int, int], int | None]:
+    quotas = {cid: n for cid, n in plan.quotas.get(str(slot.id), {}).items() if n > 0}
+    return quotas, plan.hosts.get(str(slot.id))
+
+
+def _host_before(program: Program, slot: Slot | None) -> int | None:
+    """The host of the slot just before `slot`, so a turn is not given twice in a row."""
+    if slot is None:
+        return None
+    previous = db.session.execute(
+        select(Slot)
+        .where(
+            Slot.program_id == program.id,
+            Slot.starts_on < slot.starts_on,
+            Slot.state != SlotState.CANCELLED,
+        )
+        .options(selectinload(Slot.allocations))
+        .order_by(Slot.starts_on.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if previous is None:
+        return None
+    return next((a.commune_id for a in previous.allocations if a.is_host), None)
+
+
 def set_allocations(
-    slot: Slot, quotas: dict[int, int], *, host_id: int | None, by: User | None, reason: str = ""
+    slot: Slot,
+    quotas: dict[int, int],
+    *,
+    host_id: int | None,
+    by: User | None,
+    reason: str = "",
+    action: str = "slot.allocate",
 ) -> None:
     before = {str(a.commune_id): a.stands for a in slot.allocations}
+    before_host = next((a.commune_id for a in slot.allocations if a.is_host), None)
     existing = {a.commune_id: a for a in slot.allocations}
     for commune_id, allocation in existing.items():
         if commune_id not in quotas:
@@ -218,14 +389,100 @@ def set_allocations(
         else:
             allocation.stands = stands
             allocation.is_host = commune_id == host_id
-    slot.sequence += 1
+    slot.sequence += 1  # the week's description in calendars names its communes
     db.session.flush()
     audit.record(
-        "slot.allocate",
+        action,
         slot,
         actor=by,
-        before=before,
-        after={str(k): v for k, v in quotas.items()},
+        before={"quotas": before, "host": before_host},
+        after={"quotas": {str(k): v for k, v in quotas.items()}, "host": host_id},
         reason=reason,
         slot_id=slot.id,
     )
+
+
+def _check_overridable(slot: Slot, by: User) -> None:
+    if not by.is_coordinator:
+        raise NotAllowed(_("Solo los coordinadores del mall cambian la planificación."))
+    if slot.state not in (SlotState.PLANNED, SlotState.NOMINATIONS_OPEN):
+        raise Conflict(_("Esta semana ya no se puede replanificar: sus nominaciones cerraron."))
+
+
+def _communes_with_nominations(slot: Slot) -> set[int]:
+    return set(
+        db.session.execute(
+            select(Nomination.commune_id).where(
+                Nomination.slot_id == slot.id, Nomination.state.not_in(RELEASED_STATES)
+            )
+        ).scalars()
+    )
+
+
+def override_host(slot: Slot, commune: Commune, *, by: User, reason: str) -> None:
+    """A coordinator gives the whole week to another commune (host mode)."""
+    _check_overridable(slot, by)
+    if not reason.strip():
+        raise Invalid(_("Indique el motivo del cambio."), field="reason")
+    current = next((a.commune_id for a in slot.allocations if a.is_host), None)
+    if current == commune.id:
+        raise Conflict(_("%(commune)s ya es la comuna de esta semana.", commune=commune.name))
+    if current is not None and current in _communes_with_nominations(slot):
+        raise Conflict(
+            _(
+                "La comuna actual ya nominó emprendedores para esta semana: retire esas "
+                "nominaciones antes de cambiar la comuna."
+            )
+        )
+    set_allocations(
+        slot,
+        {commune.id: slot.capacity},
+        host_id=commune.id,
+        by=by,
+        reason=reason.strip(),
+        action="slot.override",
+    )
+
+
+def override_quotas(slot: Slot, quotas: dict[int, int], *, by: User, reason: str) -> None:
+    """A coordinator sets each commune's stands in a shared week by hand."""
+    _check_overridable(slot, by)
+    if not reason.strip():
+        raise Invalid(_("Indique el motivo del cambio."), field="reason")
+    if any(n < 0 for n in quotas.values()):
+        raise Invalid(_("Los cupos no pueden ser negativos."))
+    total = sum(quotas.values())
+    if total > slot.capacity:
+        raise Invalid(
+            _(
+                "Los cupos suman %(total)d stands, pero la semana tiene %(capacity)d.",
+                total=total,
+                capacity=slot.capacity,
+            )
+        )
+    nominated = _communes_with_nominations(slot)
+    for commune_id in nominated:
+        live = db.session.execute(
+            select(func.count()).where(
+                Nomination.slot_id == slot.id,
+                Nomination.commune_id == commune_id,
+                Nomination.is_reserve.is_(False),
+                Nomination.state.not_in(RELEASED_STATES),
+            )
+        ).scalar_one()
+        if quotas.get(commune_id, 0) < live:
+            raise Conflict(
+                _("Una comuna ya nominó %(n)d emprendedores: su cupo no puede ser menor.", n=live)
+            )
+    set_allocations(
+        slot,
+        {cid: n for cid, n in quotas.items() if n > 0},
+        host_id=None,
+        by=by,
+        reason=reason.strip(),
+        action="slot.override",
+    )
+
+
+def host_of(slot: Slot) -> int | None:
+    return next((a.commune_id for a in slot.allocations if a.is_host), None)

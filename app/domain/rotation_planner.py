@@ -170,8 +170,7 @@ def plan_host_rotation(
     total = len(turn_slots)
 
     entitlements = _entitlements(communes, total)
-    transport = _Transport([1] * total, available, [c.id for c in communes])
-    assigned = _apportion_within_quota(entitlements, total, transport)
+    assigned, transport = _apportion_within_quota(entitlements, [1] * total, available)
     pace = _pace(communes, [1] * total, available, assigned)
 
     order = _sequence_hosts(transport, available, assigned, pace, previous_host)
@@ -212,8 +211,7 @@ def plan_shared(
     total = sum(capacities)
 
     entitlements = _entitlements(communes, total)
-    transport = _Transport(capacities, available, [c.id for c in communes])
-    assigned = _apportion_within_quota(entitlements, total, transport)
+    assigned, transport = _apportion_within_quota(entitlements, capacities, available)
     pace = _pace(communes, capacities, available, assigned)
 
     weights = {c.id: Fraction(c.weight) for c in communes}
@@ -391,6 +389,10 @@ class _Transport:
             slot = entered_via[cid]
             self._shift(cid, slot, -1)
 
+    def unfix(self, slot: int) -> None:
+        """Forgets the decisions taken so far in `slot` (the assignment stays complete)."""
+        self.fixed[slot].clear()
+
     def fix(self, cid: int, slot: int) -> bool:
         """Make one unit of `slot` final for `cid` if the rest of the year stays completable.
 
@@ -429,8 +431,8 @@ class _Transport:
 
 
 def _apportion_within_quota(
-    entitlements: Mapping[int, _Entitlement], total: int, transport: _Transport
-) -> dict[int, int]:
+    entitlements: Mapping[int, _Entitlement], capacities: list[int], available: list[set[int]]
+) -> tuple[dict[int, int], _Transport]:
     """Sainte-Laguë on the targets, first up to floor, then up to ceil, then wherever possible.
 
     Each unit goes to the largest target / (2 * units + 1) among communes still below the
@@ -438,16 +440,26 @@ def _apportion_within_quota(
     when unavailability makes within-quota totals impossible (e.g. a commune available in one
     month, or a month only one commune can take): the leftover units then go, by the same
     priority, to whoever can still take them.
+
+    Returns the totals and the flow that proves them placeable.
     """
-    assigned = dict.fromkeys(entitlements, 0)
-    saturated: set[int] = set()
-    given = 0
+    ids = list(entitlements)
+    total = sum(capacities)
     targets = {cid: e.target for cid, e in entitlements.items()}
-    bounds: list[Mapping[int, int] | None] = [
-        {cid: math.floor(t) for cid, t in targets.items()},
-        {cid: math.ceil(t) for cid, t in targets.items()},
-        None,
-    ]
+    floors = {cid: math.floor(t) for cid, t in targets.items()}
+    bounds: list[Mapping[int, int] | None] = [floors, {c: math.ceil(t) for c, t in targets.items()}]
+    bounds.append(None)
+    # Fast path: if every commune can reach its floor, the order of the first round does not
+    # matter (the sets of placeable totals are closed under lowering), so place them in bulk.
+    transport = _Transport(capacities, available, ids)
+    if all(transport.augment(cid) for cid in ids for _ in range(floors[cid])):
+        assigned = dict(floors)
+        bounds.pop(0)
+    else:
+        transport = _Transport(capacities, available, ids)
+        assigned = dict.fromkeys(ids, 0)
+    saturated: set[int] = set()
+    given = sum(assigned.values())
     for bound in bounds:
         while given < total:
             candidates = [
@@ -463,7 +475,7 @@ def _apportion_within_quota(
                 given += 1
             else:
                 saturated.add(best)
-    return assigned
+    return assigned, transport
 
 
 # --------------------------------------------------------------------------------------------
@@ -585,12 +597,29 @@ def _distribute_stands(
     got less than its share in the previous slot, then to the smallest id.
     """
     received = dict.fromkeys(assigned, 0)
+    paced = dict.fromkeys(assigned, Fraction(0))
     splits = []
     for slot, (capacity, who) in enumerate(zip(capacities, available, strict=True)):
         split = dict.fromkeys(sorted(who), 0)
-        present_weight = sum(weights[c] for c in split)
-        due_now = {cid: capacity * weights[cid] / present_weight for cid in split}
-        for _ in range(capacity):
+        # What each commune is due in this very slot: its pace increment, i.e. its natural share
+        # of the slot scaled by (yearly total / natural yearly share). Carries and months it
+        # missed are thereby spread over the year instead of being settled in one month.
+        due_now = {cid: pace[slot][cid] - paced[cid] for cid in split}
+        paced = pace[slot]
+        # Fast path for the first tier: when every commune can be given floor(due) here, the
+        # one-by-one loop below would end in exactly that state (fixing is exact, so whether a
+        # set of units fits does not depend on the order they are fixed in).
+        bulk = {
+            cid: max(0, min(math.floor(due_now[cid]), assigned[cid] - received[cid]))
+            for cid in split
+        }
+        if sum(bulk.values()) <= capacity and all(
+            transport.fix(cid, slot) for cid in split for _ in range(bulk[cid])
+        ):
+            split.update(bulk)
+        else:
+            transport.unfix(slot)
+        for _ in range(capacity - sum(split.values())):
             ranked = sorted(
                 (
                     _tier(split[cid], due_now[cid]),
@@ -605,16 +634,21 @@ def _distribute_stands(
             if chosen is None:  # unreachable, as in _sequence_hosts
                 raise AssertionError("no feasible commune; the availability flow is inconsistent")
             split[chosen] += 1
+        present_weight = sum(weights[c] for c in split)
         for cid in weights:
             received[cid] += split.get(cid, 0)
-            excess[cid] = split.get(cid, 0) - due_now.get(cid, Fraction(0))
+            fair = capacity * weights[cid] / present_weight if cid in split else Fraction(0)
+            excess[cid] = split.get(cid, 0) - fair
         splits.append(split)
     return splits
 
 
 def _tier(given: int, due: Fraction) -> int:
-    """0 while below floor(due), 1 while below ceil(due), 2 beyond: keeps each slot's split at
-    floor or ceil of what is due in it whenever the yearly totals allow."""
+    """0 below floor(due), 1 below ceil(due), 2 beyond.
+
+    Filling tier by tier keeps each slot's split at floor or ceil of what is due in it, unless
+    the yearly totals force otherwise; within a tier the most overdue commune goes first.
+    """
     if given < math.floor(due):
         return 0
     return 1 if given < math.ceil(due) else 2
@@ -629,11 +663,6 @@ def _number(value: Fraction | float) -> str:
     """Spanish-style number: decimal comma, at most two decimals, no trailing zeros."""
     text = f"{float(value):.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text.replace(".", ",")
-
-
-def _signed(value: Fraction | float) -> str:
-    text = _number(value)
-    return text if text.startswith("-") or text == "0" else f"+{text}"
 
 
 def _amount(value: Fraction | float, unit: tuple[str, str]) -> str:
@@ -664,10 +693,12 @@ def _explain(
             reasons.append(f"Arrastra déficit de {_amount(-e.carry, unit)} del año anterior")
         elif e.carry >= _NOTICEABLE:
             reasons.append(f"Arrastra superávit de {_amount(e.carry, unit)} del año anterior")
-        if abs(e.carry - e.carry_used) >= _NOTICEABLE:
+        rebalance = e.carry - e.carry_used  # how much the net carry raises its entitlement
+        if abs(rebalance) >= _NOTICEABLE:
             reasons.append(
-                "Los saldos del año anterior no suman cero: el suyo se ajustó en "
-                f"{_signed(e.carry_used - e.carry)} {unit[1]}, en proporción a su peso"
+                "Los saldos del año anterior no suman cero: para cuadrar el total, su derecho "
+                f"{'sube' if rebalance > 0 else 'baja'} {_amount(abs(rebalance), unit)}, en "
+                "proporción a su peso"
             )
         if e.raw < 0:
             reasons.append(

@@ -37,11 +37,11 @@ def render_error(status: int, message: str):
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import admin, auth, health, labels, main
+    from app.web import admin, auth, health, labels, main, rotation
 
     labels.init_app(app)
 
-    for module in (auth, main, admin, health):
+    for module in (auth, main, admin, health, rotation):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(DomainError)

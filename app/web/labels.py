@@ -3,7 +3,8 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from app.models import NominationState, Role, SlotState, User
+from app.domain.slot_states import STATE_LABELS
+from app.models import NominationState, Role, User
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrador"),
@@ -12,15 +13,7 @@ ROLE_LABELS = {
     Role.VIEWER: _l("Observador (solo lectura)"),
 }
 
-SLOT_STATE_LABELS = {
-    SlotState.PLANNED: _l("Planificada"),
-    SlotState.NOMINATIONS_OPEN: _l("Nominaciones abiertas"),
-    SlotState.NOMINATIONS_CLOSED: _l("Nominaciones cerradas"),
-    SlotState.PUBLISHED: _l("Publicada"),
-    SlotState.IN_PROGRESS: _l("En curso"),
-    SlotState.COMPLETED: _l("Realizada"),
-    SlotState.CANCELLED: _l("Cancelada"),
-}
+SLOT_STATE_LABELS = STATE_LABELS  # owned by the slot life cycle
 
 NOMINATION_STATE_LABELS = {
     NominationState.DRAFT: _l("Borrador"),

@@ -1,0 +1,330 @@
+"""Rotation pages: the year at a glance, a week's page, planning, overrides and swaps."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import clock
+from app.domain import closures, fairness, rotation, slot_states, swaps
+from app.domain.errors import DomainError, Invalid
+from app.extensions import db
+from app.models import (
+    AllocationMode,
+    Commune,
+    Program,
+    Role,
+    Slot,
+    SlotAllocation,
+    SlotSwap,
+    SwapState,
+)
+from app.web.access import actor, roles, staff
+from app.web.htmx import is_htmx
+
+bp = Blueprint("rotation", __name__, url_prefix="/rotation")
+COORDINATORS = (Role.ADMIN, Role.COORDINATOR)
+
+
+def _program_or_404(program_id: int) -> Program:
+    program = db.session.get(Program, program_id)
+    if program is None:
+        abort(404)
+    return program
+
+
+def _slot_or_404(slot_id: int) -> Slot:
+    slot = db.session.execute(
+        select(Slot)
+        .where(Slot.id == slot_id)
+        .options(
+            selectinload(Slot.allocations).selectinload(SlotAllocation.commune),
+            selectinload(Slot.program).selectinload(Program.venue),
+        )
+    ).scalar_one_or_none()
+    if slot is None:
+        abort(404)
+    return slot
+
+
+def _communes() -> list[Commune]:
+    return list(db.session.execute(select(Commune).order_by(Commune.name)).scalars())
+
+
+@bp.route("/")
+@staff
+def index():
+    """The program running today (else the latest one), at the current year."""
+    today = clock.today()
+    programs = db.session.execute(select(Program).order_by(Program.starts_on)).scalars().all()
+    if not programs:
+        return render_template("rotation/empty.html")
+    current = next((p for p in programs if p.starts_on <= today <= p.ends_on), programs[-1])
+    year = min(max(today.year, current.starts_on.year), current.ends_on.year)
+    return redirect(url_for("rotation.year", program_id=current.id, year=year))
+
+
+def _year_grid(program: Program, year: int, slots: list[Slot]) -> list[dict]:
+    """Twelve month cards, each a small Monday-first calendar with the slot's days marked."""
+    today = clock.today()
+    by_month = {s.month: s for s in slots}
+    holidays = closures.national_holidays(date(year, 1, 1), date(year, 12, 31))
+    venue_closed = closures.venue_closures(program.venue_id, date(year, 1, 1), date(year, 12, 31))
+    months = []
+    for month in range(1, 13):
+        slot = by_month.get(month)
+        host = None
+        if slot is not None:
+            hosts = [a.commune for a in slot.allocations if a.stands > 0]
+            host = hosts[0] if len(hosts) == 1 else None
+        weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+        months.append(
+            {
+                "month": month,
+                "slot": slot,
+                "host": host,
+                "weeks": weeks,
+                "holidays": {d: n for d, n in holidays.items() if d.month == month},
+                "closed": {d: n for d, n in venue_closed.items() if d.month == month},
+                "slot_holidays": (
+                    {d: n for d, n in holidays.items() if slot.starts_on <= d <= slot.ends_on}
+                    if slot
+                    else {}
+                ),
+                "is_current": bool(slot and slot.starts_on <= today <= slot.ends_on),
+            }
+        )
+    return months
+
+
+@bp.route("/programs/<int:program_id>/years/<int:year>")
+@staff
+def year(program_id: int, year: int):
+    program = _program_or_404(program_id)
+    if not program.starts_on.year <= year <= program.ends_on.year:
+        abort(404)
+    slot_states.advance_by_date()
+    db.session.commit()
+    slots = list(
+        db.session.execute(
+            select(Slot)
+            .where(Slot.program_id == program.id, Slot.year == year)
+            .options(selectinload(Slot.allocations).selectinload(SlotAllocation.commune))
+            .order_by(Slot.starts_on)
+        ).scalars()
+    )
+    communes = _communes()
+    preview = rotation.plan_year(program, year, by=None, apply=False)
+    db.session.rollback()  # a preview never writes
+    open_swaps = swaps.open_swaps_for(actor())
+    return render_template(
+        "rotation/year.html",
+        program=program,
+        year=year,
+        months=_year_grid(program, year, slots),
+        communes=communes,
+        fairness=fairness.report(preview, sorted(communes, key=lambda c: c.id)),
+        preview=preview,
+        swaps=open_swaps,
+        today=clock.today(),
+        years=range(program.starts_on.year, program.ends_on.year + 1),
+    )
+
+
+@bp.route("/programs/<int:program_id>/years/<int:year>/plan", methods=["GET", "POST"])
+@roles(*COORDINATORS)
+def plan(program_id: int, year: int):
+    program = _program_or_404(program_id)
+    if not program.starts_on.year <= year <= program.ends_on.year:
+        abort(404)
+    apply = request.method == "POST"
+    preview = rotation.plan_year(program, year, by=actor(), apply=apply)
+    if apply:
+        db.session.commit()
+        flash(_("Plan aplicado: %(n)d semanas cambiaron.", n=len(preview.changes)), "success")
+        return redirect(url_for("rotation.year", program_id=program.id, year=year))
+    communes = {c.id: c for c in _communes()}
+    db.session.rollback()
+    return render_template(
+        "rotation/plan.html", program=program, year=year, preview=preview, communes=communes
+    )
+
+
+def _slot_page_context(slot: Slot) -> dict:
+    user = actor()
+    program = slot.program
+    pending = list(
+        db.session.execute(
+            select(SlotSwap)
+            .where(
+                SlotSwap.state.in_(swaps.OPEN_STATES),
+                (SlotSwap.slot_a_id == slot.id) | (SlotSwap.slot_b_id == slot.id),
+            )
+            .options(
+                selectinload(SlotSwap.slot_a),
+                selectinload(SlotSwap.slot_b),
+                selectinload(SlotSwap.from_commune),
+                selectinload(SlotSwap.to_commune),
+            )
+        ).scalars()
+    )
+    swap_targets = []
+    if (
+        user.role is Role.OFFICER
+        and rotation.host_of(slot) == user.commune_id
+        and slot.state in swaps.SWAPPABLE_SLOT_STATES
+    ):
+        swap_targets = [
+            s
+            for s in db.session.execute(
+                select(Slot)
+                .where(
+                    Slot.program_id == program.id,
+                    Slot.id != slot.id,
+                    Slot.state.in_(swaps.SWAPPABLE_SLOT_STATES),
+                )
+                .options(selectinload(Slot.allocations).selectinload(SlotAllocation.commune))
+                .order_by(Slot.starts_on)
+            ).scalars()
+            if rotation.host_of(s) not in (None, user.commune_id)
+        ]
+    return {
+        "slot": slot,
+        "program": program,
+        "transitions": slot_states.available_transitions(slot, user),
+        "holidays": closures.national_holidays(slot.starts_on, slot.ends_on),
+        "closed": closures.venue_closures(program.venue_id, slot.starts_on, slot.ends_on),
+        "communes": _communes(),
+        "host_id": rotation.host_of(slot),
+        "can_override": user.is_coordinator
+        and slot.state in (slot.state.PLANNED, slot.state.NOMINATIONS_OPEN),
+        "is_host_mode": program.mode is AllocationMode.HOST,
+        "swaps": pending,
+        "swap_targets": swap_targets,
+        "can_accept": lambda s: swaps.can_accept(s, user),
+        "can_approve": lambda s: swaps.can_approve(s, user),
+        "can_reject": lambda s: swaps.can_reject(s, user),
+    }
+
+
+@bp.route("/slots/<int:slot_id>")
+@staff
+def slot(slot_id: int):
+    return render_template("rotation/slot.html", **_slot_page_context(_slot_or_404(slot_id)))
+
+
+def _slot_response(slot: Slot, message: str | None = None, status: int = 200):
+    """After a change: the week's panel for htmx, or the full page after a plain POST."""
+    if is_htmx():
+        context = _slot_page_context(slot)
+        return render_template("rotation/_slot_panel.html", message=message, **context), status
+    if message:
+        flash(message, "success" if status < 400 else "error")
+    return redirect(url_for("rotation.slot", slot_id=slot.id))
+
+
+def _domain_failure(slot: Slot, exc: DomainError):
+    db.session.rollback()
+    slot = _slot_or_404(slot.id)
+    if is_htmx():
+        context = _slot_page_context(slot)
+        return (
+            render_template("rotation/_slot_panel.html", error=exc.message, **context),
+            exc.status,
+        )
+    raise exc
+
+
+@bp.route("/slots/<int:slot_id>/transitions/<name>", methods=["POST"])
+@roles(*COORDINATORS)
+def transition(slot_id: int, name: str):
+    slot = _slot_or_404(slot_id)
+    try:
+        slot_states.transition_slot(slot, name, by=actor(), reason=request.form.get("reason", ""))
+    except DomainError as exc:
+        return _domain_failure(slot, exc)
+    db.session.commit()
+    return _slot_response(slot, _("Estado actualizado."))
+
+
+@bp.route("/slots/<int:slot_id>/host", methods=["POST"])
+@roles(*COORDINATORS)
+def override_host(slot_id: int):
+    slot = _slot_or_404(slot_id)
+    commune = db.session.get(Commune, request.form.get("commune_id", type=int) or 0)
+    try:
+        if commune is None:
+            raise Invalid(_("Elija una comuna."))
+        rotation.override_host(slot, commune, by=actor(), reason=request.form.get("reason", ""))
+    except DomainError as exc:
+        return _domain_failure(slot, exc)
+    db.session.commit()
+    return _slot_response(slot, _("La semana ahora es de %(c)s.", c=commune.name))
+
+
+@bp.route("/slots/<int:slot_id>/quotas", methods=["POST"])
+@roles(*COORDINATORS)
+def override_quotas(slot_id: int):
+    slot = _slot_or_404(slot_id)
+    quotas = {}
+    try:
+        for commune in _communes():
+            raw = request.form.get(f"quota-{commune.id}", "0").strip() or "0"
+            if not raw.isdigit():
+                raise Invalid(_("El cupo de %(c)s debe ser un número entero.", c=commune.name))
+            quotas[commune.id] = int(raw)
+        rotation.override_quotas(slot, quotas, by=actor(), reason=request.form.get("reason", ""))
+    except DomainError as exc:
+        return _domain_failure(slot, exc)
+    db.session.commit()
+    return _slot_response(slot, _("Cupos actualizados."))
+
+
+@bp.route("/slots/<int:slot_id>/swaps", methods=["POST"])
+@roles(Role.OFFICER)
+def request_swap(slot_id: int):
+    slot = _slot_or_404(slot_id)
+    other = db.session.get(Slot, request.form.get("other_slot_id", type=int) or 0)
+    try:
+        if other is None:
+            raise Invalid(_("Elija la semana que quiere a cambio."))
+        swaps.request_swap(slot, other, by=actor(), reason=request.form.get("reason", ""))
+    except DomainError as exc:
+        return _domain_failure(slot, exc)
+    db.session.commit()
+    return _slot_response(slot, _("Solicitud de intercambio enviada a la otra comuna."))
+
+
+@bp.route("/swaps/<int:swap_id>/<any(accept, reject, approve):action>", methods=["POST"])
+@roles(Role.OFFICER, *COORDINATORS)
+def decide_swap(swap_id: int, action: str):
+    swap = db.session.get(SlotSwap, swap_id)
+    user = actor()
+    if swap is None or (
+        user.role is Role.OFFICER
+        and user.commune_id not in (swap.from_commune_id, swap.to_commune_id)
+    ):
+        abort(404)  # another commune's swap does not exist for this officer
+    slot = _slot_or_404(swap.slot_a_id)
+    try:
+        if action == "accept":
+            swaps.accept_swap(swap, by=user)
+        elif action == "approve":
+            swaps.approve_swap(swap, by=user)
+        else:
+            swaps.reject_swap(swap, by=user, reason=request.form.get("reason", ""))
+    except DomainError as exc:
+        return _domain_failure(slot, exc)
+    db.session.commit()
+    messages = {
+        SwapState.ACCEPTED: _("Intercambio aceptado; falta la aprobación del mall."),
+        SwapState.APPROVED: _("Intercambio aprobado: las comunas cambiaron de semana."),
+        SwapState.REJECTED: _("Intercambio rechazado."),
+        SwapState.CANCELLED: _("Solicitud de intercambio retirada."),
+    }
+    return _slot_response(slot, messages[swap.state])
