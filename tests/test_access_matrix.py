@@ -126,6 +126,58 @@ MATRIX: dict[str, list[Case]] = {
             data={"other_slot_id": "{alhue_slot_id}"},
         )
     ],
+    "rotation.settings": [Case("GET", "/rotation/programs/{program_id}/settings", staff_only())],
+    "rotation.update_rule": [
+        # A form missing its fields: coordinators get it back with messages (400).
+        Case(
+            "POST",
+            "/rotation/programs/{program_id}/settings/rule",
+            {**coordinators_only(), "admin": "status 400", "coordinator": "status 400"},
+        )
+    ],
+    "rotation.update_weights": [
+        Case("POST", "/rotation/programs/{program_id}/settings/weights", coordinators_only())
+    ],
+    "rotation.add_blackout": [
+        Case(
+            "POST",
+            "/rotation/programs/{program_id}/blackouts",
+            coordinators_only(),
+            data={"year": "2027", "month": "{blackout_month}"},
+        )
+    ],
+    "rotation.remove_blackout": [
+        Case("POST", "/rotation/blackouts/{blackout_id}/delete", coordinators_only())
+    ],
+    "rotation.add_unavailability": [
+        Case(
+            "POST",
+            "/rotation/programs/{program_id}/unavailability",
+            {**coordinators_only(), "officer": OK},
+            data={"commune_id": "{meli_id}", "year": "2027", "month": "{blackout_month}"},
+        )
+    ],
+    "rotation.remove_unavailability": [
+        Case(
+            "POST",
+            "/rotation/unavailability/{meli_unavailable_id}/delete",
+            {**coordinators_only(), "officer": OK},
+        ),
+        # Another commune's month: not found for the Melipilla officer.
+        Case(
+            "POST",
+            "/rotation/unavailability/{alhue_unavailable_id}/delete",
+            {**coordinators_only(), "officer": NOT_FOUND},
+        ),
+    ],
+    "rotation.move": [
+        Case(
+            "POST",
+            "/rotation/slots/{slot_id}/move",
+            coordinators_only(),
+            data={"starts_on": "{slot_move_to}", "reason": "Evento del mall"},
+        )
+    ],
     "rotation.decide_swap": [
         # A Melipilla–Alhué swap: the Melipilla officer may withdraw it, coordinators reject it.
         Case(
@@ -163,7 +215,10 @@ def test_every_view_declares_its_access(app):
 
 def _rotation_world(world, db) -> dict:
     """A planned year, and a pending swap between Melipilla and Alhué."""
+    from datetime import timedelta
+
     from app.domain import rotation, swaps
+    from app.models import Blackout, CommuneUnavailability
     from tests.factories import make_program
 
     program = make_program(world["venue"], year=2027)
@@ -173,6 +228,12 @@ def _rotation_world(world, db) -> dict:
     alhue_slots = [s for s in program.slots if rotation.host_of(s) == alhue.id]
     swap = swaps.request_swap(meli_slots[0], alhue_slots[0], by=world["users"]["officer"])
     slot = program.slots[5]
+    blackout = Blackout(program_id=program.id, year=2027, month=11)
+    meli_row = CommuneUnavailability(program_id=program.id, commune_id=meli.id, year=2027, month=2)
+    alhue_row = CommuneUnavailability(
+        program_id=program.id, commune_id=alhue.id, year=2027, month=2
+    )
+    db.session.add_all([blackout, meli_row, alhue_row])
     db.session.commit()
     return {
         "program_id": program.id,
@@ -181,7 +242,16 @@ def _rotation_world(world, db) -> dict:
         "meli_slot_id": meli_slots[1].id,
         "alhue_slot_id": alhue_slots[1].id,
         "swap_id": swap.id,
-        "_snapshot": {s.id: (s.state, rotation.host_of(s)) for s in program.slots},
+        "meli_id": meli.id,
+        "blackout_month": "10",
+        "blackout_id": blackout.id,
+        "meli_unavailable_id": meli_row.id,
+        "alhue_unavailable_id": alhue_row.id,
+        "slot_move_to": (slot.starts_on + timedelta(days=7)).isoformat(),
+        "_rows": (blackout.id, meli_row.id, alhue_row.id),
+        "_snapshot": {
+            s.id: (s.state, rotation.host_of(s), (s.starts_on, s.ends_on)) for s in program.slots
+        },
     }
 
 
@@ -190,15 +260,38 @@ def _restore_rotation(values: dict, db) -> None:
     from sqlalchemy import delete
 
     from app.domain import rotation
-    from app.models import Slot, SlotSwap, SwapState
+    from app.models import Blackout, CommuneUnavailability, Slot, SlotSwap, SwapState
 
-    for slot_id, (state, host) in values["_snapshot"].items():
+    for slot_id, (state, host, dates) in values["_snapshot"].items():
         slot = db.session.get(Slot, slot_id)
         slot.state = state
+        slot.starts_on, slot.ends_on = dates
         if rotation.host_of(slot) != host:
             rotation.set_allocations(slot, {host: slot.capacity}, host_id=host, by=None)
     db.session.execute(delete(SlotSwap).where(SlotSwap.id != values["swap_id"]))
     db.session.get(SlotSwap, values["swap_id"]).state = SwapState.REQUESTED
+    blackout_id, meli_row_id, alhue_row_id = values["_rows"]
+    db.session.execute(delete(Blackout).where(Blackout.id != blackout_id))
+    if db.session.get(Blackout, blackout_id) is None:
+        db.session.add(
+            Blackout(id=blackout_id, program_id=values["program_id"], year=2027, month=11)
+        )
+    db.session.execute(
+        delete(CommuneUnavailability).where(
+            CommuneUnavailability.id.not_in([meli_row_id, alhue_row_id])
+        )
+    )
+    for row_id, commune_id in ((meli_row_id, values["meli_id"]), (alhue_row_id, None)):
+        if db.session.get(CommuneUnavailability, row_id) is None and commune_id:
+            db.session.add(
+                CommuneUnavailability(
+                    id=row_id,
+                    program_id=values["program_id"],
+                    commune_id=commune_id,
+                    year=2027,
+                    month=2,
+                )
+            )
     db.session.commit()
 
 

@@ -91,9 +91,11 @@ def generate_slots(program: Program, year: int, *, by: User | None) -> Generatio
             week_start=program.week_start_weekday,
             length=program.week_length_days,
         )
-        if starts_on < program.starts_on or ends_on > program.ends_on:
-            continue
         slot = existing.get(month)
+        if starts_on < program.starts_on or ends_on > program.ends_on:
+            if slot is not None and (slot.starts_on, slot.ends_on) != (starts_on, ends_on):
+                result.kept.append((slot, "outside"))  # the rule's week spills out of the program
+            continue
         if slot is None:
             slot = Slot(
                 program=program,

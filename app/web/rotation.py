@@ -7,22 +7,30 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, NumberRange
 
 from app import clock
-from app.domain import closures, fairness, rotation, slot_states, swaps
+from app.domain import closures, fairness, rotation, rotation_settings, slot_states, swaps
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db
 from app.models import (
     AllocationMode,
+    Blackout,
     Commune,
+    CommuneUnavailability,
     Program,
     Role,
     Slot,
     SlotAllocation,
     SlotSwap,
     SwapState,
+    WeekRule,
 )
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
@@ -328,3 +336,248 @@ def decide_swap(swap_id: int, action: str):
         SwapState.CANCELLED: _("Solicitud de intercambio retirada."),
     }
     return _slot_response(slot, messages[swap.state])
+
+
+# --- settings: rule, weights, blackouts, unavailability, moving one week -----------------------
+
+WEEKDAYS = [
+    (0, _l("lunes")),
+    (1, _l("martes")),
+    (2, _l("miércoles")),
+    (3, _l("jueves")),
+    (4, _l("viernes")),
+    (5, _l("sábado")),
+    (6, _l("domingo")),
+]
+
+
+class RuleForm(FlaskForm):
+    mode = SelectField(
+        _l("Reparto"),
+        choices=[
+            SelectChoice("host", _l("Comuna anfitriona: cada semana es de una comuna, por turnos")),
+            SelectChoice(
+                "shared", _l("Compartido: los stands de cada semana se reparten por cupos")
+            ),
+        ],
+    )
+    week_rule = SelectField(
+        _l("Semana del mes"),
+        choices=[
+            SelectChoice("nth_full_week", _l("La N-ésima semana completa del mes")),
+            SelectChoice("last_full_week", _l("La última semana completa del mes")),
+            SelectChoice(
+                "week_of_nth_weekday", _l("La semana que contiene el N-ésimo día indicado")
+            ),
+        ],
+    )
+    week_rule_n = IntegerField(_l("N"), validators=[InputRequired(), NumberRange(1, 5)])
+    week_rule_weekday = SelectField(
+        _l("Día indicado"), coerce=int, choices=[SelectChoice(v, t) for v, t in WEEKDAYS]
+    )
+    week_start_weekday = SelectField(
+        _l("La semana empieza el"), coerce=int, choices=[SelectChoice(v, t) for v, t in WEEKDAYS]
+    )
+    week_length_days = IntegerField(
+        _l("Días de stands"), validators=[InputRequired(), NumberRange(1, 7)]
+    )
+    nominations_close_days = IntegerField(
+        _l("Cierre de nominaciones (días antes)"), validators=[InputRequired(), NumberRange(0, 90)]
+    )
+    max_weeks = IntegerField(
+        _l("Máximo de semanas por emprendedor al año"),
+        validators=[InputRequired(), NumberRange(1, 12)],
+    )
+
+
+def _settings_context(program: Program, rule_form: RuleForm | None = None) -> dict:
+    user = actor()
+    if rule_form is None:
+        rule_form = RuleForm(
+            mode=program.mode.value,
+            week_rule=program.week_rule.value,
+            week_rule_n=program.week_rule_n,
+            week_rule_weekday=program.week_rule_weekday,
+            week_start_weekday=program.week_start_weekday,
+            week_length_days=program.week_length_days,
+            nominations_close_days=program.nominations_close_days,
+            max_weeks=program.max_weeks_per_entrepreneur_year,
+        )
+    blackouts = (
+        db.session.execute(
+            select(Blackout)
+            .where(Blackout.program_id == program.id)
+            .order_by(Blackout.year, Blackout.month)
+        )
+        .scalars()
+        .all()
+    )
+    unavailability = (
+        select(CommuneUnavailability)
+        .where(CommuneUnavailability.program_id == program.id)
+        .options(selectinload(CommuneUnavailability.commune))
+        .order_by(CommuneUnavailability.year, CommuneUnavailability.month)
+    )
+    communes = _communes()
+    if user.role is Role.OFFICER:
+        communes = [c for c in communes if c.id == user.commune_id]
+    return {
+        "program": program,
+        "rule_form": rule_form,
+        "blackouts": blackouts,
+        "unavailability": db.session.execute(unavailability).scalars().all(),
+        "communes": communes,
+        "all_communes": _communes(),
+        "years": range(program.starts_on.year, program.ends_on.year + 1),
+        "can_edit": user.is_coordinator,
+        "may_edit_unavailability": lambda cid: rotation_settings.may_edit_unavailability(user, cid),
+    }
+
+
+@bp.route("/programs/<int:program_id>/settings")
+@staff
+def settings(program_id: int):
+    program = _program_or_404(program_id)
+    return render_template("rotation/settings.html", **_settings_context(program))
+
+
+@bp.route("/programs/<int:program_id>/settings/rule", methods=["POST"])
+@roles(*COORDINATORS)
+def update_rule(program_id: int):
+    program = _program_or_404(program_id)
+    form = RuleForm()
+    if not form.validate_on_submit():
+        return render_template("rotation/settings.html", **_settings_context(program, form)), 400
+    try:
+        results = rotation_settings.update_rule(
+            program,
+            by=actor(),
+            mode=AllocationMode(form.mode.data),
+            week_rule=WeekRule(form.week_rule.data),
+            week_rule_n=form.week_rule_n.data,
+            week_rule_weekday=form.week_rule_weekday.data,
+            week_start_weekday=form.week_start_weekday.data,
+            week_length_days=form.week_length_days.data,
+            nominations_close_days=form.nominations_close_days.data,
+            max_weeks_per_entrepreneur_year=form.max_weeks.data,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        getattr(form, exc.field or "mode", form.mode).errors.append(exc.message)
+        return render_template(
+            "rotation/settings.html", **_settings_context(program, form)
+        ), exc.status
+    db.session.commit()
+    moved = sum(len(r.moved) for r in results)
+    created = sum(len(r.created) for r in results)
+    kept = sum(len(r.kept) for r in results)
+    flash(
+        _(
+            "Regla guardada: %(c)d semanas nuevas, %(m)d movidas, %(k)d se mantienen porque ya "
+            "tienen nominaciones, cambio manual o avanzaron.",
+            c=created,
+            m=moved,
+            k=kept,
+        ),
+        "success",
+    )
+    return redirect(url_for("rotation.settings", program_id=program.id))
+
+
+@bp.route("/programs/<int:program_id>/settings/weights", methods=["POST"])
+@roles(*COORDINATORS)
+def update_weights(program_id: int):
+    program = _program_or_404(program_id)
+    weights = {c.id: request.form.get(f"weight-{c.id}", str(c.weight)) for c in _communes()}
+    rotation_settings.set_weights(weights, by=actor())
+    db.session.commit()
+    flash(
+        _("Pesos guardados. Replanifique para aplicarlos a las semanas aún planificadas."),
+        "success",
+    )
+    return redirect(url_for("rotation.settings", program_id=program.id))
+
+
+def _year_month() -> tuple[int, int]:
+    year = request.form.get("year", type=int)
+    month = request.form.get("month", type=int)
+    if year is None or month is None:
+        raise Invalid(_("Indique año y mes."))
+    return year, month
+
+
+@bp.route("/programs/<int:program_id>/blackouts", methods=["POST"])
+@roles(*COORDINATORS)
+def add_blackout(program_id: int):
+    program = _program_or_404(program_id)
+    year, month = _year_month()
+    rotation_settings.add_blackout(
+        program, year, month, by=actor(), reason=request.form.get("reason", "")
+    )
+    db.session.commit()
+    flash(_("Mes bloqueado. Replanifique para liberar su turno."), "success")
+    return redirect(url_for("rotation.settings", program_id=program.id))
+
+
+@bp.route("/blackouts/<int:blackout_id>/delete", methods=["POST"])
+@roles(*COORDINATORS)
+def remove_blackout(blackout_id: int):
+    blackout = db.session.get(Blackout, blackout_id) or abort(404)
+    program_id = blackout.program_id
+    rotation_settings.remove_blackout(blackout, by=actor())
+    db.session.commit()
+    flash(_("Bloqueo eliminado."), "success")
+    return redirect(url_for("rotation.settings", program_id=program_id))
+
+
+@bp.route("/programs/<int:program_id>/unavailability", methods=["POST"])
+@roles(Role.OFFICER, *COORDINATORS)
+def add_unavailability(program_id: int):
+    program = _program_or_404(program_id)
+    user = actor()
+    commune_id = request.form.get("commune_id", type=int)
+    if user.role is Role.OFFICER:
+        commune_id = user.commune_id  # an officer speaks for their own commune only
+    commune = db.session.get(Commune, commune_id or 0)
+    if commune is None:
+        raise Invalid(_("Elija una comuna."))
+    year, month = _year_month()
+    rotation_settings.add_unavailability(
+        program, commune, year, month, by=user, reason=request.form.get("reason", "")
+    )
+    db.session.commit()
+    flash(_("Mes no disponible registrado para %(c)s.", c=commune.name), "success")
+    return redirect(url_for("rotation.settings", program_id=program.id))
+
+
+@bp.route("/unavailability/<int:row_id>/delete", methods=["POST"])
+@roles(Role.OFFICER, *COORDINATORS)
+def remove_unavailability(row_id: int):
+    row = db.session.get(CommuneUnavailability, row_id)
+    user = actor()
+    if row is None or not rotation_settings.may_edit_unavailability(user, row.commune_id):
+        abort(404)  # another commune's row does not exist for an officer
+    program_id = row.program_id
+    rotation_settings.remove_unavailability(row, by=user)
+    db.session.commit()
+    flash(_("Mes disponible otra vez."), "success")
+    return redirect(url_for("rotation.settings", program_id=program_id))
+
+
+@bp.route("/slots/<int:slot_id>/move", methods=["POST"])
+@roles(*COORDINATORS)
+def move(slot_id: int):
+    slot = _slot_or_404(slot_id)
+    try:
+        raw = request.form.get("starts_on", "")
+        try:
+            starts_on = date.fromisoformat(raw)
+        except ValueError as exc:
+            raise Invalid(_("La fecha «%(d)s» no es válida.", d=raw), field="starts_on") from exc
+        rotation_settings.move_slot(
+            slot, starts_on, by=actor(), reason=request.form.get("reason", "")
+        )
+    except DomainError as exc:
+        return _domain_failure(slot, exc)
+    db.session.commit()
+    return _slot_response(slot, _("Semana movida."))
