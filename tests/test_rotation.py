@@ -255,6 +255,28 @@ def test_swap_needs_the_other_commune_and_a_coordinator(world, db, backend):
     assert (rotation.host_of(slot_a), rotation.host_of(slot_b)) == (alhue.id, meli.id)
 
 
+def test_a_third_commune_cannot_see_or_answer_a_swap(app, world, db):
+    program = make_two_year_program(world, db)
+    rotation.plan_year(program, 2027, by=None, apply=True)
+    meli, alhue, curacavi = world["communes"][:3]
+    slot_a = next(s for s in program.slots if rotation.host_of(s) == meli.id)
+    slot_b = next(s for s in program.slots if rotation.host_of(s) == alhue.id)
+    swap = swaps.request_swap(slot_a, slot_b, by=world["users"]["officer"])
+    from app.models import Role
+    from tests.factories import make_user
+
+    make_user("curacavi@example.com", Role.OFFICER, curacavi)
+    db.session.commit()
+    client = app.test_client()
+    login(client, "curacavi@example.com")
+    response = client.post(
+        f"/rotation/swaps/{swap.id}/accept", data={"csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(type(swap), swap.id).state is SwapState.REQUESTED
+
+
 def test_officer_cannot_offer_another_communes_week(world, db):
     program = make_two_year_program(world, db)
     rotation.plan_year(program, 2027, by=None, apply=True)
