@@ -21,8 +21,15 @@
 #    total_i * (its fair share of the slots so far) / (its fair share of the whole year), and the
 #    most overdue commune goes next. Every choice is first checked against the flow so the
 #    remaining slots can still complete everyone's total (a commune with few available months is
-#    thus forced into them in time). Host mode additionally avoids giving a commune two turns in
-#    a row, using an exact count of the repeats that the remaining turns make unavoidable.
+#    thus forced into them in time). Host mode first avoids giving a commune two turns in a row,
+#    using an exact count of the repeats that the remaining turns make unavoidable. Shared mode
+#    first keeps each slot's split at floor or ceil of what each commune is due in that slot, so
+#    catching up never shows as a lopsided month.
+#
+# When unavailability makes "within one of the entitlement" impossible (a commune available in
+# fewer months than it is owed turns, a month only one commune can take...), the year is still
+# fully assigned: the short commune gets every unit it can, the others absorb the rest by the
+# same Sainte-Laguë priority, the gap goes into `carry_out`, and `reasons` says why.
 
 from __future__ import annotations
 
@@ -182,7 +189,9 @@ def plan_host_rotation(
         hosts[slot.key] = host
         quotas[slot.key] = {host: slot.capacity}
 
-    explanations = _explain(communes, slots, entitlements, assigned, unit=("turno", "turnos"))
+    explanations = _explain(
+        communes, slots, entitlements, total, assigned, unit=("turno", "turnos")
+    )
     _explain_repeats(explanations, [slots[i] for i in turn_slots], order, previous_host)
     return Plan(HOST_MODE, hosts, quotas, explanations, METHOD, _notes(communes, slots))
 
@@ -226,7 +235,9 @@ def plan_shared(
     for position, split in zip(stand_slots, splits, strict=True):
         quotas[slots[position].key].update(split)
 
-    explanations = _explain(communes, slots, entitlements, assigned, unit=("puesto", "puestos"))
+    explanations = _explain(
+        communes, slots, entitlements, total, assigned, unit=("puesto", "puestos")
+    )
     return Plan(SHARED_MODE, hosts, quotas, explanations, METHOD, _notes(communes, slots))
 
 
@@ -353,8 +364,8 @@ class _Transport:
 
         Breadth-first search for an alternating path start -> slot -> holder -> slot ... ending
         at a slot with spare capacity. By max-flow/min-cut, failure means no assignment at all
-        gives `start` one more unit with the current totals, and since others only ever gain
-        units, it never will again this year.
+        gives `start` one more unit while everyone keeps their current totals (and, while
+        apportioning, since the others only ever gain units, it never will).
         """
         reached_from: dict[int, int] = {}  # slot -> commune that would take a unit there
         entered_via: dict[int, int] = {}  # commune -> slot where it would give a unit up
@@ -447,8 +458,8 @@ def _apportion_within_quota(
     total = sum(capacities)
     targets = {cid: e.target for cid, e in entitlements.items()}
     floors = {cid: math.floor(t) for cid, t in targets.items()}
-    bounds: list[Mapping[int, int] | None] = [floors, {c: math.ceil(t) for c, t in targets.items()}]
-    bounds.append(None)
+    ceils = {cid: math.ceil(t) for cid, t in targets.items()}
+    bounds: list[Mapping[int, int] | None] = [floors, ceils, None]
     # Fast path: if every commune can reach its floor, the order of the first round does not
     # matter (the sets of placeable totals are closed under lowering), so place them in bulk.
     transport = _Transport(capacities, available, ids)
@@ -476,6 +487,21 @@ def _apportion_within_quota(
             else:
                 saturated.add(best)
     return assigned, transport
+
+
+def _within_quota_ignoring_availability(
+    entitlements: Mapping[int, _Entitlement], total: int
+) -> dict[int, int]:
+    """What `_apportion_within_quota` gives when every commune can take every slot.
+
+    Floors first, then the leftover units to the largest target / (2 * floor + 1) among the
+    communes with a fractional part. Used to tell rounding apart from availability in reasons.
+    """
+    floors = {cid: math.floor(e.target) for cid, e in entitlements.items()}
+    leftover = total - sum(floors.values())
+    eligible = [cid for cid, e in entitlements.items() if e.target > floors[cid]]
+    eligible.sort(key=lambda c: (-entitlements[c].target / (2 * floors[c] + 1), c))
+    return {cid: floors[cid] + (cid in eligible[:leftover]) for cid in floors}
 
 
 # --------------------------------------------------------------------------------------------
@@ -590,11 +616,13 @@ def _distribute_stands(
     weights: Mapping[int, Fraction],
     excess: dict[int, Fraction],
 ) -> list[dict[int, int]]:
-    """Hands out each slot's stands one at a time to the most overdue available commune.
+    """Hands out each slot's stands one at a time among the communes available in it.
 
-    Being overdue is measured against the cumulative pace, so whoever got the leftover stand
+    First everyone up to floor of what it is due in this slot, then up to ceil, then beyond
+    (only when the yearly totals or availability force it; see `_tier`). Within a round the most
+    overdue commune against the cumulative pace goes first, so whoever got the leftover stand
     this month is behind someone else next month: the extra stand rotates. Ties go to whoever
-    got less than its share in the previous slot, then to the smallest id.
+    got more below its share in the previous slot, then to the smallest id.
     """
     received = dict.fromkeys(assigned, 0)
     paced = dict.fromkeys(assigned, Fraction(0))
@@ -679,11 +707,15 @@ def _explain(
     communes: Sequence[CommuneInput],
     slots: Sequence[SlotInput],
     entitlements: Mapping[int, _Entitlement],
+    total: int,
     assigned: Mapping[int, int],
     *,
     unit: tuple[str, str],
 ) -> dict[int, CommuneExplanation]:
     explanations = {}
+    # Comparing with the plan that ignores availability tells which deviations are rounding
+    # (the same either way) and which are caused by unavailable months.
+    by_rounding = _within_quota_ignoring_availability(entitlements, total)
     open_months = sorted({s.month for s in slots if not s.blocked})
     for c in communes:
         e = entitlements[c.id]
@@ -719,16 +751,17 @@ def _explain(
         elif missing:
             reasons.append(f"No disponible en {_month_list(missing)}")
         gap = got - e.target
-        if gap <= -1:
+        if got < by_rounding[c.id]:
+            # Only a commune whose available slots are all taken ends below that plan.
             reasons.append(
-                f"Sus meses disponibles no alcanzan para los {_amount(e.target, unit)} que le "
-                f"corresponden: recibe {got} y el déficit pasa al próximo año"
+                f"Sus meses disponibles no dan para más: recibe {_amount(got, unit)} de los "
+                f"{_number(e.target)} que le corresponden y el déficit pasa al próximo año"
             )
-        elif gap >= 1:
+        elif got > by_rounding[c.id]:
             reasons.append(
-                f"Recibe {got}, más de los {_amount(e.target, unit)} que le corresponden, "
-                "porque en algunos meses no había otra comuna disponible; el exceso se descuenta "
-                "el próximo año"
+                f"Recibe {_amount(got, unit)}, más de los {_number(e.target)} que le "
+                "corresponden, porque otras comunas no estaban disponibles en algunos meses; el "
+                "exceso se descuenta el próximo año"
             )
         elif gap <= -_NOTICEABLE:
             reasons.append(

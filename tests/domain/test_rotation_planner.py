@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import random
+from collections.abc import Callable
 from fractions import Fraction
 from functools import cache
 
@@ -25,6 +27,7 @@ from app.domain.rotation_planner import (
 
 MONTHS = list(range(1, 13))
 PROPERTY = settings(max_examples=200, deadline=None)
+Planner = Callable[..., Plan]
 
 # --------------------------------------------------------------------------------------------
 # Strategies and helpers
@@ -39,7 +42,6 @@ def communes_st(
     *,
     max_size: int = 8,
     unavailability: bool = True,
-    equal_weights: bool = False,
     carries: bool = True,
     weights: st.SearchStrategy[float] = weights_st,
 ) -> list[CommuneInput]:
@@ -54,7 +56,7 @@ def communes_st(
         result.append(
             CommuneInput(
                 id=cid,
-                weight=1.0 if equal_weights else draw(weights),
+                weight=draw(weights),
                 carry=draw(st.floats(-1, 1, allow_nan=False)) if carries else 0.0,
                 unavailable_months=months,
             )
@@ -98,6 +100,8 @@ def expected_targets(communes: list[CommuneInput], total: int) -> dict[int, Frac
     net = sum(Fraction(c.carry) for c in communes)
     raw = {c.id: Fraction(c.weight) / weight * (total + net) - Fraction(c.carry) for c in communes}
     positive = sum(max(r, Fraction(0)) for r in raw.values())
+    if total == 0:
+        return dict.fromkeys(raw, Fraction(0))
     return {cid: max(r, Fraction(0)) * total / positive for cid, r in raw.items()}
 
 
@@ -198,8 +202,10 @@ def test_five_equal_communes_share_twelve_months_three_three_two_two_two() -> No
     assert plan.explanations[5].carry_out == pytest.approx(-0.4)
     assert sum(e.carry_out for e in plan.explanations.values()) == pytest.approx(0.0, abs=1e-9)
     assert first.reasons == [
-        "Recibe 3 turnos, 0,6 más de los 2,4 que le corresponden, por redondeo; se descuenta "
-        "el próximo año"
+        (
+            "Recibe 3 turnos, 0,6 más de los 2,4 que le corresponden, por redondeo; se descuenta "
+            "el próximo año"
+        )
     ]
 
 
@@ -286,9 +292,26 @@ def test_impossible_entitlement_is_reported_and_carried() -> None:
     assert three.entitlement == pytest.approx(2.4)
     assert three.carry_out == pytest.approx(-1.4)
     assert "Solo disponible en mayo" in three.reasons
-    assert any("no alcanzan para los 2,4 turnos" in r for r in three.reasons)
+    assert (
+        "Sus meses disponibles no dan para más: recibe 1 turno de los 2,4 que le corresponden y "
+        "el déficit pasa al próximo año"
+    ) in three.reasons
     # The turn it could not take went to the others, within quota of their own entitlements.
     assert sorted(counts(plan).values()) == [1, 2, 3, 3, 3]
+
+
+def test_others_absorb_turns_a_commune_cannot_take() -> None:
+    # Commune 1 is owed 6 of 12 turns but is away from January to July: 5 months left.
+    away = frozenset(range(1, 8))
+    plan = plan_host_rotation(
+        [CommuneInput(1, unavailable_months=away), CommuneInput(2)], year_of()
+    )
+
+    assert counts(plan) == {1: 5, 2: 7}
+    assert [plan.hosts[f"2027-{m:02d}"] for m in range(8, 13)] == [1, 1, 1, 1, 1]
+    assert (plan.explanations[1].carry_out, plan.explanations[2].carry_out) == (-1.0, 1.0)
+    assert any("Sus meses disponibles no dan para más" in r for r in plan.explanations[1].reasons)
+    assert any("otras comunas no estaban disponibles" in r for r in plan.explanations[2].reasons)
 
 
 def test_previous_host_does_not_open_the_year() -> None:
@@ -345,7 +368,7 @@ def test_forced_repeats_are_explained() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def check_host_constraints(communes: list[CommuneInput], slots: list[SlotInput], plan: Plan):
+def check_host_constraints(communes: list[CommuneInput], slots: list[SlotInput], plan: Plan) -> int:
     by_id = {c.id: c for c in communes}
     assert list(plan.hosts) == [s.key for s in slots]
     assert list(plan.quotas) == [s.key for s in slots]
@@ -374,11 +397,11 @@ def test_host_respects_every_constraint(
 ) -> None:
     previous = data.draw(st.none() | st.sampled_from([c.id for c in communes]))
     plan = plan_host_rotation(communes, slots, previous_host=previous)
-    check_host_constraints(communes, slots, plan)
-    for e in plan.explanations.values():
+    targets = expected_targets(communes, check_host_constraints(communes, slots, plan))
+    for cid, e in plan.explanations.items():
         # Whenever availability made "within one turn" impossible, the reasons say so.
-        if abs(e.assigned - e.entitlement) >= 1:
-            assert any("disponible" in r for r in e.reasons), e
+        if abs(e.assigned - targets[cid]) >= 1:
+            assert any("disponibles" in r for r in e.reasons), e
 
 
 @PROPERTY
@@ -428,7 +451,7 @@ def test_host_equal_communes_are_evenly_spread(
     months = list(plan.hosts)
     for cid in turns:
         held = [months.index(k) for k, h in plan.hosts.items() if h == cid]
-        assert all(b - a >= min_gap for a, b in zip(held, held[1:], strict=False)), held
+        assert all(b - a >= min_gap for a, b in itertools.pairwise(held)), held
         # And never drifts a whole turn from its pro-rata pace through the year.
         for k in range(1, len(order) + 1):
             assert abs(order[:k].count(cid) - Fraction(turns[cid] * k, len(order))) < 1
@@ -439,7 +462,9 @@ def test_host_equal_communes_are_evenly_spread(
 # --------------------------------------------------------------------------------------------
 
 
-def check_shared_constraints(communes: list[CommuneInput], slots: list[SlotInput], plan: Plan):
+def check_shared_constraints(
+    communes: list[CommuneInput], slots: list[SlotInput], plan: Plan
+) -> int:
     assert plan.mode == "shared"
     assert plan.hosts == {s.key: None for s in slots}
     assert list(plan.quotas) == [s.key for s in slots]
@@ -469,10 +494,10 @@ def test_shared_respects_every_constraint(
     communes: list[CommuneInput], slots: list[SlotInput], previous: dict[int, int]
 ) -> None:
     plan = plan_shared(communes, slots, previous_quotas=previous)
-    check_shared_constraints(communes, slots, plan)
-    for e in plan.explanations.values():
-        if abs(e.assigned - e.entitlement) >= 1:
-            assert any("disponible" in r for r in e.reasons), e
+    targets = expected_targets(communes, check_shared_constraints(communes, slots, plan))
+    for cid, e in plan.explanations.items():
+        if abs(e.assigned - targets[cid]) >= 1:
+            assert any("disponibles" in r for r in e.reasons), e
 
 
 @PROPERTY
@@ -496,11 +521,25 @@ def test_shared_split_rotates_the_leftover_stands() -> None:
     assert all(sorted(q.values()) == [2, 2, 2, 3, 3] for q in splits)
     assert splits[0] == {1: 3, 2: 3, 3: 2, 4: 2, 5: 2}
     assert splits[1] == {1: 2, 2: 2, 3: 3, 4: 3, 5: 2}
-    for before, after in zip(splits, splits[1:], strict=False):
+    for before, after in itertools.pairwise(splits):
         assert not any(before[c] == after[c] == 3 for c in before)  # nobody gets it twice running
     assert counts(plan) == {1: 29, 2: 29, 3: 29, 4: 29, 5: 28}
     assert plan.explanations[5].carry_out == pytest.approx(-0.8)
     assert any("0,8 menos de los 28,8" in r for r in plan.explanations[5].reasons)
+
+
+def test_shared_monthly_split_stays_at_floor_or_ceil_of_the_share() -> None:
+    # Catching up on the running pace alone would hand commune 3 three of February's five
+    # stands (1/1/3); the split keeps every month at floor or ceil of 5/3 instead.
+    slots = [SlotInput("2027-01", 1, 11), SlotInput("2027-02", 2, 5), SlotInput("2027-03", 3, 11)]
+    plan = plan_shared(equal_communes(3), slots)
+
+    assert plan.quotas == {
+        "2027-01": {1: 4, 2: 4, 3: 3},
+        "2027-02": {1: 2, 2: 1, 3: 2},
+        "2027-03": {1: 3, 2: 4, 3: 4},
+    }
+    assert counts(plan) == {1: 9, 2: 9, 3: 9}
 
 
 def test_shared_previous_quotas_hand_the_first_leftover_to_others() -> None:
@@ -562,7 +601,7 @@ def test_plans_are_deterministic_and_ignore_input_order(
     st.sampled_from([plan_host_rotation, plan_shared]),
 )
 def test_chaining_carry_out_keeps_every_year_to_date_within_one(
-    communes: list[CommuneInput], years: list[list[SlotInput]], planner
+    communes: list[CommuneInput], years: list[list[SlotInput]], planner: Planner
 ) -> None:
     # With every yearly share at least one unit, no entitlement is ever clipped, so feeding
     # carry_out back in keeps the running totals within one unit of the running fair shares.
@@ -585,7 +624,7 @@ def test_chaining_carry_out_keeps_every_year_to_date_within_one(
 
 
 @pytest.mark.parametrize("planner", [plan_host_rotation, plan_shared])
-def test_empty_inputs_give_empty_plans(planner) -> None:
+def test_empty_inputs_give_empty_plans(planner: Planner) -> None:
     empty = planner([], [])
     assert (empty.hosts, empty.quotas, empty.explanations) == ({}, {}, {})
     assert empty.notes == ["No hay comunas participantes: ningún mes se asigna"]
