@@ -21,7 +21,14 @@ $(VENV)/.stamp-install-test: pyproject.toml $(VENV)/.stamp-install
 	touch $@
 
 install: $(VENV)/.stamp-install translations
-install-test: $(VENV)/.stamp-install-test translations chromium
+install-test: $(VENV)/.stamp-install-test translations chromium node_modules/.stamp-npm
+
+# ical.js (Thunderbird's parser) reads the calendar feeds back in the tests; npm ci installs
+# exactly package-lock.json. Without npm those tests are skipped (and fail in CI).
+node_modules/.stamp-npm: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm no está instalado; las pruebas con ical.js se omitirán"; fi
 
 # Catalogs are compiled, never committed: the .po files are the source.
 translations: $(VENV)/.stamp-install
@@ -48,13 +55,17 @@ chromium:
 	    else echo "chromium no está instalado; las pruebas de navegador se omitirán"; fi; }
 
 lint: $(VENV)/.stamp-install-test
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
 
 test: install-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install-test
+# The load generator is Debian's wrk, installed when missing and the machine allows it.
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; }; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

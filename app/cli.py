@@ -155,3 +155,24 @@ def rotation_advance() -> None:
     moved = slot_states.advance_by_date()
     db.session.commit()
     click.echo(f"{len(moved)} cambios de estado.")
+
+
+@demo_cli.command("generate")
+@click.option("--scale", type=int, default=1, show_default=True, help="Veces la provincia.")
+def demo_generate(scale: int) -> None:
+    """Fills an empty database with N times the province (benchmarks, query budgets)."""
+    import time
+
+    from app.demo.generate import generate
+    from app.demo.loader import DemoRefused
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Los datos generados no se cargan en producción.")
+    started = time.perf_counter()
+    try:
+        counts = generate(scale)
+    except DemoRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items())
+    click.echo(f"Escala {scale}: {summary} ({time.perf_counter() - started:.1f} s).")

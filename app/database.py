@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def configure(app: Flask) -> None:
@@ -23,8 +25,10 @@ def configure(app: Flask) -> None:
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
     # pysqlite's own transaction handling starts transactions lazily (DEFERRED), so two writers
     # can both read "the stand is free" and then both write. We turn it off and begin every
-    # transaction with BEGIN IMMEDIATE: writers queue on the database lock (busy_timeout)
-    # instead of interleaving; WAL keeps readers of committed data unblocked.
+    # transaction that may write with BEGIN IMMEDIATE: writers queue on the database lock
+    # (busy_timeout) instead of interleaving. Safe-method requests (GET, HEAD) only read: they
+    # begin DEFERRED and read a WAL snapshot without queuing behind writers or each other —
+    # with IMMEDIATE everywhere, one slow page held every other request up.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
         dbapi_connection.isolation_level = None
@@ -38,4 +42,5 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = has_request_context() and request.method in SAFE_METHODS
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -83,7 +84,7 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        if _db.session.registry.has():
+        if has_app_context() and _db.session.registry.has():
             _db.session.rollback()
         with self.application.app_context():
             return super().open(*args, **kwargs)

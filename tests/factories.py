@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import select
+
+from app import clock
 from app.domain import accounts, rotation
 from app.extensions import db
 from app.models import (
@@ -14,6 +17,8 @@ from app.models import (
     OpeningHours,
     Program,
     Role,
+    Slot,
+    SlotState,
     Stand,
     User,
     Venue,
@@ -117,3 +122,106 @@ def make_world() -> dict:
     }
     db.session.commit()
     return {"communes": communes, "venue": venue, "users": users}
+
+
+# --- registry and nominations ---------------------------------------------------------------
+
+BEFORE_DEADLINE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+
+def register(commune: Commune, category: Category, rut: str, *, by: User | None = None, **kw):
+    """An entrepreneur registered through the registry's own rules, as an officer would."""
+    from app.domain import registry
+
+    actor = (
+        by or db.session.execute(select(User).where(User.role == Role.ADMIN).limit(1)).scalar_one()
+    )
+    data = {
+        "business_name": kw.pop("business_name", f"Negocio {rut}"),
+        "owner_name": kw.pop("owner_name", "Persona de Prueba"),
+        "rut": rut,
+        "category": category,
+        "active": kw.pop("active", True),
+        **kw,
+    }
+    return registry.create_entrepreneur(data, commune=commune, by=actor)
+
+
+def open_slot(program: Program, quotas: dict[Commune, int], *, index: int = 0) -> Slot:
+    """A slot of the program taking nominations, with these stands per commune."""
+    from app.domain import rotation
+
+    slot = program.slots[index]
+    rotation.set_allocations(
+        slot, {c.id: n for c, n in quotas.items()}, host_id=None, by=None, reason="prueba"
+    )
+    slot.state = SlotState.NOMINATIONS_OPEN
+    db.session.flush()
+    return slot
+
+
+def make_nominations_world(app, stands: int = 2) -> dict:
+    """make_world plus a 2027 program whose January slot takes nominations (Melipilla: `stands`
+    stands, Alhué: 1), categories for crafts and food, and the clock before the deadline."""
+    world = make_world()
+    app.config["FIXED_NOW"] = BEFORE_DEADLINE
+    program = make_program(world["venue"])
+    crafts = make_category("artesania")
+    food = make_category("miel", food=True)
+    melipilla, alhue = world["communes"][0], world["communes"][1]
+    slot = open_slot(program, {melipilla: stands, alhue: 1})
+    db.session.commit()
+    return {
+        **world,
+        "program": program,
+        "slot": slot,
+        "crafts": crafts,
+        "food": food,
+        "melipilla": melipilla,
+        "alhue": alhue,
+    }
+
+
+def make_registry_access_values(world: dict) -> dict:
+    """Ids for the access matrix: one entrepreneur, nomination and import per commune side
+    (Melipilla is the matrix officer's commune; Alhué is another commune)."""
+    from app.domain import csv_import, nominations
+
+    melipilla, alhue = world["communes"][0], world["communes"][1]
+    officer, other = world["users"]["officer"], world["users"]["other_officer"]
+    program = make_program(world["venue"])
+    category = make_category()
+    slot = open_slot(program, {melipilla: 3, alhue: 3})
+    # Whatever the day the suite runs, this slot is still taking nominations.
+    slot.nominations_deadline = clock.now_utc() + timedelta(days=30)
+    own = register(melipilla, category, "12345678-5", by=officer)
+    own_spare = register(melipilla, category, "11111111-1", by=officer)
+    theirs = register(alhue, category, "22222222-2", by=other)
+    theirs_spare = register(alhue, category, "33333333-3", by=other)
+    own_nomination = nominations.nominate(slot, own, by=officer)
+    their_nomination = nominations.nominate(slot, theirs, by=other)
+    csv_file = "RUT;Nombre del negocio;Titular;Categoría\n7.654.321-6;Nuevo;Ana;Artesania\n"
+    own_import = csv_import.start_import(
+        csv_file.encode(), filename="a.csv", commune=melipilla, by=officer
+    )
+    their_import = csv_import.start_import(
+        csv_file.replace("7.654.321-6", "8.765.432-K").encode(),
+        filename="b.csv",
+        commune=alhue,
+        by=other,
+    )
+    db.session.commit()
+    return {
+        "reg_slot_id": slot.id,
+        "reg_own_commune_id": melipilla.id,
+        "reg_other_commune_id": alhue.id,
+        "reg_own_entrepreneur_id": own.id,
+        "reg_own_spare_id": own_spare.id,
+        "reg_other_entrepreneur_id": theirs.id,
+        "reg_other_spare_id": theirs_spare.id,
+        "reg_own_nomination_id": own_nomination.id,
+        "reg_other_nomination_id": their_nomination.id,
+        "reg_own_import": own_import.token,
+        "reg_other_import": their_import.token,
+        "reg_category_id": category.id,
+    }

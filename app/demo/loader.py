@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import holidays
 from sqlalchemy import func, select
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.demo.people import CATEGORIES, FOOD_CATEGORIES, generate_entrepreneurs
 from app.domain import accounts, rotation
+from app.domain.errors import Conflict
 from app.extensions import db
 from app.models import (
     AllocationMode,
@@ -102,9 +103,11 @@ def load_demo() -> str:
         rotation.plan_year(program, year, by=None, apply=True)
     _advance_states(slots, today)
     db.session.flush()
+    n_nominations = _nominations(slots, today)
     return (
         f"Demostración cargada: {venue.name}, {len(venue.stands)} stands, {len(communes)} comunas, "
-        f"{n_entrepreneurs} emprendedores, {len(slots)} semanas en «{program.name}»."
+        f"{n_entrepreneurs} emprendedores, {len(slots)} semanas en «{program.name}», "
+        f"{n_nominations} nominaciones."
     )
 
 
@@ -222,3 +225,80 @@ def _advance_states(slots: list[Slot], today: date) -> None:
         elif upcoming < 2 and slot.starts_on - timedelta(days=70) <= today:
             slot.state = SlotState.NOMINATIONS_OPEN
             upcoming += 1
+
+
+# Past weeks had this many entrepreneurs per commune; open weeks start with a few nominated.
+PAST_NOMINEES = 10
+OPEN_NOMINEES = 3
+
+
+def _nominations(slots: list[Slot], today: date) -> int:
+    """Past weeks attended and this week's confirmed list, made through the state machine as
+    the people would have made them; the open weeks get a short list for each commune."""
+    from app.domain import nomination_states, nominations, review
+
+    coordinator = db.session.execute(
+        select(User).where(User.email == "coordinador@example.com")
+    ).scalar_one()
+    officers = {
+        u.commune_id: u
+        for u in db.session.execute(select(User).where(User.role == Role.OFFICER)).scalars()
+    }
+    count = 0
+    for slot in sorted(slots, key=lambda s: s.starts_on):
+        if slot.state not in (
+            SlotState.COMPLETED,
+            SlotState.IN_PROGRESS,
+            SlotState.NOMINATIONS_OPEN,
+        ):
+            continue
+        final_state = slot.state
+        deadline = slot.nominations_deadline or datetime.combine(
+            slot.starts_on - timedelta(days=14), time(12), tzinfo=clock.VENUE_TZ
+        )
+        during_nominations = deadline - timedelta(days=3)
+        if final_state is SlotState.NOMINATIONS_OPEN:
+            during_nominations = clock.now_utc()
+        slot.state = SlotState.NOMINATIONS_OPEN
+        wanted = OPEN_NOMINEES if final_state is SlotState.NOMINATIONS_OPEN else PAST_NOMINEES
+        for allocation in slot.allocations:
+            if allocation.stands <= 0:
+                continue
+            commune = db.session.get(Commune, allocation.commune_id)
+            officer = officers[commune.id]
+            picked = [
+                c
+                for c in nominations.candidates(slot, commune, limit=200)
+                if c.problem is None and not c.nominated
+            ][: min(wanted, allocation.stands)]
+            for candidate in picked:
+                nominations.nominate(
+                    slot, candidate.entrepreneur, by=officer, now=during_nominations
+                )
+                count += 1
+            if final_state is SlotState.NOMINATIONS_OPEN:
+                # One commune has already sent its list; the others are still drafting.
+                if picked and slot.starts_on.month % 2 == 0:
+                    nominations.submit_list(slot, commune, by=officer, now=during_nominations)
+                continue
+            submitted = nominations.submit_list(slot, commune, by=officer, now=during_nominations)
+            slot.state = SlotState.NOMINATIONS_CLOSED
+            decided = deadline + timedelta(days=1)
+            for index, nomination in enumerate(submitted):
+                # Approval through the review, so each one holds a stand matched to its needs;
+                # when no suitable stand is left (food stands run out first) they wait.
+                try:
+                    with db.session.begin_nested():
+                        review.approve(nomination, by=coordinator, now=decided)
+                except Conflict:
+                    nomination_states.apply(nomination, "waitlist", by=coordinator, now=decided)
+                    continue
+                nomination_states.apply(nomination, "confirm", by=coordinator, now=decided)
+                if final_state is SlotState.COMPLETED:
+                    first_day = datetime.combine(slot.starts_on, time(18), tzinfo=clock.VENUE_TZ)
+                    step = "mark_no_show" if index % 9 == 8 else "mark_attended"
+                    nomination_states.apply(nomination, step, by=coordinator, now=first_day)
+            slot.state = SlotState.NOMINATIONS_OPEN
+        slot.state = final_state
+    db.session.flush()
+    return count

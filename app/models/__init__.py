@@ -1,9 +1,16 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from app.models.audit import AuditEvent
+from app.models.calendars import CalendarToken
 from app.models.communes import Commune
 from app.models.nominations import Nomination, NominationState, StandAssignment
-from app.models.registry import Category, Entrepreneur
+from app.models.registry import (
+    Category,
+    Entrepreneur,
+    ImportState,
+    RegistryImport,
+    RegistryImportRow,
+)
 from app.models.rotation import (
     AllocationMode,
     Blackout,
@@ -23,14 +30,18 @@ __all__ = [
     "AllocationMode",
     "AuditEvent",
     "Blackout",
+    "CalendarToken",
     "Category",
     "Commune",
     "CommuneUnavailability",
     "Entrepreneur",
+    "ImportState",
     "Nomination",
     "NominationState",
     "OpeningHours",
     "Program",
+    "RegistryImport",
+    "RegistryImportRow",
     "Role",
     "Slot",
     "SlotAllocation",

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.communes import Commune
 from app.models.types import UTCDateTime, utcnow
+from app.models.users import User, enum_column
 
 
 class Category(db.Model):
@@ -59,3 +73,60 @@ class Entrepreneur(db.Model):
 
     def __repr__(self) -> str:
         return f"<Entrepreneur {self.id}>"
+
+
+class ImportState(enum.StrEnum):
+    CHECKING = "checking"  # rows are being validated, a chunk per request
+    READY = "ready"  # every row checked; the preview can be committed if it has no errors
+    COMMITTED = "committed"
+
+
+class RegistryImport(db.Model):
+    """An uploaded spreadsheet kept server-side while its rows are checked and previewed.
+
+    Checking runs a chunk of rows per request (the page polls), so a file of thousands of rows
+    shows progress and no request runs long; nothing reaches the registry until the commit.
+    """
+
+    __tablename__ = "registry_import"
+    __table_args__ = (CheckConstraint("checked_rows <= total_rows", name="checked_within_total"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(43), unique=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    encoding: Mapped[str] = mapped_column(String(20))
+    delimiter: Mapped[str] = mapped_column(String(1))
+    source: Mapped[str] = mapped_column(Text)  # the decoded file, parsed again per chunk
+    state: Mapped[ImportState] = mapped_column(
+        enum_column(ImportState), default=ImportState.CHECKING
+    )
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    checked_rows: Mapped[int] = mapped_column(Integer, default=0)
+    error_rows: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    commune: Mapped[Commune] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class RegistryImportRow(db.Model):
+    """One checked data row of an import: its clean values, or why it cannot be imported."""
+
+    __tablename__ = "registry_import_row"
+    __table_args__ = (
+        UniqueConstraint("import_id", "line"),
+        Index("ix_registry_import_row_import_rut", "import_id", "rut"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("registry_import.id", ondelete="CASCADE"))
+    line: Mapped[int] = mapped_column(Integer)  # line in the file, header = 1
+    rut: Mapped[str | None] = mapped_column(String(12))
+    # The registry entry this row updates (same RUT, same commune); None creates a new one.
+    entrepreneur_id: Mapped[int | None] = mapped_column(Integer)
+    ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    errors: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -37,11 +37,38 @@ def render_error(status: int, message: str):
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import admin, auth, health, labels, main, rotation
+    from app.web import (
+        admin,
+        audit,
+        auth,
+        calendars,
+        health,
+        labels,
+        main,
+        nominations,
+        registry,
+        review,
+        rotation,
+        stands,
+    )
 
     labels.init_app(app)
 
-    for module in (auth, main, admin, health, rotation):
+    registry.init_app(app)
+
+    for module in (
+        auth,
+        main,
+        admin,
+        health,
+        rotation,
+        registry,
+        calendars,
+        nominations,
+        audit,
+        stands,
+        review,
+    ):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(DomainError)

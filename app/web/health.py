@@ -30,3 +30,13 @@ def healthz():
         response = jsonify(status="ok", database="ok")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/healthz/live")
+@public
+def live():
+    """Liveness without touching the database: the process answers. Also the benchmarks'
+    baseline, the cheapest request this app server can serve."""
+    response = jsonify(status="ok")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -3,8 +3,9 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from app.domain import nomination_states
 from app.domain.slot_states import STATE_LABELS
-from app.models import NominationState, Role, User
+from app.models import Role, User
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrador"),
@@ -15,18 +16,7 @@ ROLE_LABELS = {
 
 SLOT_STATE_LABELS = STATE_LABELS  # owned by the slot life cycle
 
-NOMINATION_STATE_LABELS = {
-    NominationState.DRAFT: _l("Borrador"),
-    NominationState.SUBMITTED: _l("Enviada"),
-    NominationState.APPROVED: _l("Aprobada"),
-    NominationState.REJECTED: _l("Rechazada"),
-    NominationState.WAITLISTED: _l("En lista de espera"),
-    NominationState.CONFIRMED: _l("Confirmada"),
-    NominationState.ATTENDED: _l("Asistió"),
-    NominationState.NO_SHOW: _l("No se presentó"),
-    NominationState.WITHDRAWN: _l("Retirada"),
-    NominationState.CANCELLED: _l("Cancelada"),
-}
+NOMINATION_STATE_LABELS = nomination_states.STATE_LABELS  # owned by the state machine
 
 
 def role_label(user: User) -> str:

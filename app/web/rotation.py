@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from wtforms import IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -116,8 +117,13 @@ def year(program_id: int, year: int):
     program = _program_or_404(program_id)
     if not program.starts_on.year <= year <= program.ends_on.year:
         abort(404)
-    slot_states.advance_by_date()
-    db.session.commit()
+    try:
+        slot_states.advance_by_date()
+        db.session.commit()
+    except OperationalError:
+        # Best effort on a read: if another request is writing, the next view (or the
+        # `flask rotation advance` cron) moves the weeks along.
+        db.session.rollback()
     slots = list(
         db.session.execute(
             select(Slot)
@@ -127,8 +133,7 @@ def year(program_id: int, year: int):
         ).scalars()
     )
     communes = _communes()
-    preview = rotation.plan_year(program, year, by=None, apply=False)
-    db.session.rollback()  # a preview never writes
+    preview = rotation.plan_year(program, year, by=None, apply=False)  # reads only
     open_swaps = swaps.open_swaps_for(actor())
     return render_template(
         "rotation/year.html",

@@ -1,0 +1,262 @@
+"""The nomination state machine: every allowed transition, who may make it and when.
+
+One table serves the web pages, the CLI and any API: a view shows a button only when
+``can(nomination, "withdraw", user)`` is true, and ``apply`` refuses the same cases with a
+Spanish message, writing each transition to the audit trail in the caller's transaction.
+
+    draft → submitted → approved / rejected / waitlisted → confirmed → attended / no_show
+    (and withdrawn by the commune, cancelled by the mall)
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app import clock
+from app.domain import audit
+from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
+from app.extensions import db
+from app.i18n import fmt_datetime
+from app.models import Nomination, NominationState, Role, SlotState, User
+
+S = NominationState
+
+STATE_LABELS = {
+    S.DRAFT: _l("Borrador"),
+    S.SUBMITTED: _l("Enviada"),
+    S.APPROVED: _l("Aprobada"),
+    S.REJECTED: _l("Rechazada"),
+    S.WAITLISTED: _l("En lista de espera"),
+    S.CONFIRMED: _l("Confirmada"),
+    S.ATTENDED: _l("Asistió"),
+    S.NO_SHOW: _l("No se presentó"),
+    S.WITHDRAWN: _l("Retirada"),
+    S.CANCELLED: _l("Cancelada"),
+}
+
+
+class Side(enum.StrEnum):
+    COMMUNE = "commune"  # the commune's officer (or an admin acting for the commune)
+    MALL = "mall"  # the mall's coordinator (or an admin)
+
+
+class When(enum.StrEnum):
+    NOMINATIONS_OPEN = "nominations_open"  # slot taking nominations, deadline not passed
+    BEFORE_WEEK_ENDS = "before_week_ends"  # decisions: until the week is over
+    WEEK_STARTED = "week_started"  # attendance: once the week has begun
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[NominationState]
+    target: NominationState
+    side: Side
+    when: When
+    label: object  # lazy Spanish text for buttons
+    reason_required: bool = False
+
+
+def _t(name, sources, target, side, when, label, reason_required=False) -> Transition:
+    return Transition(name, frozenset(sources), target, side, when, label, reason_required)
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        # The commune's side (this issue).
+        _t("submit", {S.DRAFT}, S.SUBMITTED, Side.COMMUNE, When.NOMINATIONS_OPEN, _l("Enviar")),
+        _t(
+            "withdraw",
+            {S.DRAFT, S.SUBMITTED, S.WAITLISTED, S.APPROVED, S.CONFIRMED},
+            S.WITHDRAWN,
+            Side.COMMUNE,
+            When.NOMINATIONS_OPEN,
+            _l("Retirar"),
+        ),
+        # The mall's side: the table is complete so the coordinator's operations only call it.
+        _t(
+            "approve",
+            {S.SUBMITTED, S.WAITLISTED},
+            S.APPROVED,
+            Side.MALL,
+            When.BEFORE_WEEK_ENDS,
+            _l("Aprobar"),
+        ),
+        _t(
+            "reject",
+            {S.SUBMITTED, S.WAITLISTED},
+            S.REJECTED,
+            Side.MALL,
+            When.BEFORE_WEEK_ENDS,
+            _l("Rechazar"),
+            reason_required=True,
+        ),
+        _t(
+            "waitlist",
+            {S.SUBMITTED},
+            S.WAITLISTED,
+            Side.MALL,
+            When.BEFORE_WEEK_ENDS,
+            _l("Dejar en espera"),
+        ),
+        _t("confirm", {S.APPROVED}, S.CONFIRMED, Side.MALL, When.BEFORE_WEEK_ENDS, _l("Confirmar")),
+        _t(
+            "mark_attended",
+            {S.CONFIRMED},
+            S.ATTENDED,
+            Side.MALL,
+            When.WEEK_STARTED,
+            _l("Asistió"),
+        ),
+        _t(
+            "mark_no_show",
+            {S.CONFIRMED},
+            S.NO_SHOW,
+            Side.MALL,
+            When.WEEK_STARTED,
+            _l("No se presentó"),
+        ),
+        _t(
+            "cancel",
+            {S.SUBMITTED, S.APPROVED, S.WAITLISTED, S.CONFIRMED},
+            S.CANCELLED,
+            Side.MALL,
+            When.BEFORE_WEEK_ENDS,
+            _l("Cancelar"),
+            reason_required=True,
+        ),
+    )
+}
+
+# States in which a nomination holds (or may still get) a place: they count against the
+# commune's quota and the entrepreneur's yearly maximum.
+HOLDING_STATES = frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.CONFIRMED, S.WAITLISTED})
+# A week the entrepreneur used (or was given and did not come to).
+USED_WEEK_STATES = frozenset({S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW})
+FINAL_STATES = frozenset({S.REJECTED, S.ATTENDED, S.NO_SHOW, S.WITHDRAWN, S.CANCELLED})
+
+
+def transitions_from(state: NominationState) -> list[Transition]:
+    return [t for t in TRANSITIONS.values() if state in t.sources]
+
+
+def acts_for_commune(user: User, commune_id: int) -> bool:
+    return user.role is Role.ADMIN or (user.role is Role.OFFICER and user.commune_id == commune_id)
+
+
+def acts_for_mall(user: User) -> bool:
+    return user.role in (Role.ADMIN, Role.COORDINATOR)
+
+
+def window_problem(nomination_or_slot, *, now: datetime | None = None) -> str | None:
+    """Why the commune cannot change nominations for this slot now, or None."""
+    slot = getattr(nomination_or_slot, "slot", nomination_or_slot)
+    now = now or clock.now_utc()
+    if slot.state is not SlotState.NOMINATIONS_OPEN:
+        return _("Las nominaciones para esta semana no están abiertas.")
+    if slot.nominations_deadline is not None and now > slot.nominations_deadline:
+        return _(
+            "El plazo para nominar venció el %(when)s.",
+            when=fmt_datetime(slot.nominations_deadline, "d 'de' MMMM 'a las' HH:mm"),
+        )
+    return None
+
+
+def refusal(
+    nomination: Nomination, name: str, user: User, *, now: datetime | None = None
+) -> tuple[type, str] | None:
+    """(error class, Spanish message) when ``user`` may not make this transition now."""
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        return Invalid, _("Esa acción no existe.")
+    if transition.side is Side.COMMUNE and not acts_for_commune(user, nomination.commune_id):
+        if user.role is Role.OFFICER:
+            return NotFound, _("Esa nominación no existe o no pertenece a su comuna.")
+        return NotAllowed, _("Solo la comuna que nominó puede hacer esto.")
+    if transition.side is Side.MALL and not acts_for_mall(user):
+        return NotAllowed, _("Solo la coordinación del mall puede hacer esto.")
+    if nomination.state not in transition.sources:
+        return Conflict, _(
+            "No se puede %(action)s una nominación en estado «%(state)s».",
+            action=str(transition.label).lower(),
+            state=state_label(nomination.state),
+        )
+    now = now or clock.now_utc()
+    slot = nomination.slot
+    if transition.when is When.NOMINATIONS_OPEN:
+        problem = window_problem(slot, now=now)
+        if problem:
+            return Conflict, problem
+    elif transition.when is When.BEFORE_WEEK_ENDS:
+        if slot.state in (SlotState.COMPLETED, SlotState.CANCELLED) or clock_date(now) > (
+            slot.ends_on
+        ):
+            return Conflict, _("La semana ya terminó o fue cancelada.")
+    elif transition.when is When.WEEK_STARTED and clock_date(now) < slot.starts_on:
+        return Conflict, _("La asistencia se registra desde el primer día de la semana.")
+    return None
+
+
+def clock_date(now: datetime):
+    return now.astimezone(clock.VENUE_TZ).date()
+
+
+def can(nomination: Nomination, name: str, user: User, *, now: datetime | None = None) -> bool:
+    return refusal(nomination, name, user, now=now) is None
+
+
+def can_submit(nomination: Nomination, user: User) -> bool:
+    return can(nomination, "submit", user)
+
+
+def can_withdraw(nomination: Nomination, user: User) -> bool:
+    return can(nomination, "withdraw", user)
+
+
+def apply(
+    nomination: Nomination,
+    name: str,
+    *,
+    by: User,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Nomination:
+    """Makes the transition or raises why not; writes the audit event with actor and reason."""
+    problem = refusal(nomination, name, by, now=now)
+    if problem:
+        error, message = problem
+        raise error(message)
+    transition = TRANSITIONS[name]
+    reason = (reason or "").strip()
+    if transition.reason_required and not reason:
+        raise Invalid(_("Indique el motivo."), field="reason")
+    before = nomination.state
+    nomination.state = transition.target
+    if reason:
+        nomination.reason = reason
+    nomination.sequence += 1
+    nomination.updated_at = now or clock.now_utc()
+    db.session.flush()
+    event = audit.record(
+        f"nomination.{name}",
+        nomination,
+        actor=by,
+        before={"state": before.value},
+        after={"state": transition.target.value},
+        reason=reason,
+        slot_id=nomination.slot_id,
+        commune_id=nomination.commune_id,
+        entrepreneur_id=nomination.entrepreneur_id,
+    )
+    event.at = now or clock.now_utc()
+    return nomination
+
+
+def state_label(state: NominationState) -> str:
+    return str(STATE_LABELS[state])

@@ -1,0 +1,552 @@
+"""A commune's nominations for a slot: nominate, order, keep a reserve list, submit, withdraw.
+
+The rules live here (quota, deadline, one nomination per entrepreneur per week, active
+entrepreneurs, valid sanitary documents, a yearly maximum of weeks); the state changes go
+through ``nomination_states.apply`` so every one is checked and audited the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app import clock
+from app.domain import audit, nomination_states, registry
+from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
+from app.extensions import db
+from app.i18n import fmt_date, fmt_week
+from app.models import (
+    Commune,
+    Entrepreneur,
+    Nomination,
+    NominationState,
+    Role,
+    Slot,
+    SlotAllocation,
+    SlotState,
+    User,
+)
+
+S = NominationState
+# Main-list nominations that take one of the commune's stands.
+QUOTA_STATES = (S.DRAFT, S.SUBMITTED, S.APPROVED, S.CONFIRMED)
+# Nominations that use (or are on their way to use) one of the entrepreneur's weeks of the year;
+# a reserve that is still only proposed does not.
+_WEEK_TAKING = (S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW)
+_PROPOSED = (S.DRAFT, S.SUBMITTED)
+_LIVE = (S.DRAFT, S.SUBMITTED, S.APPROVED, S.CONFIRMED, S.WAITLISTED)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def get_slot(slot_id: int) -> Slot:
+    slot = db.session.execute(
+        select(Slot)
+        .where(Slot.id == slot_id)
+        .options(selectinload(Slot.allocations), selectinload(Slot.program))
+    ).scalar_one_or_none()
+    if slot is None:
+        raise NotFound(_("Esa semana no existe."))
+    return slot
+
+
+def allocation_for(slot: Slot, commune_id: int) -> SlotAllocation | None:
+    return next((a for a in slot.allocations if a.commune_id == commune_id and a.stands > 0), None)
+
+
+def get_commune_slot(slot_id: int, commune_id: int, *, user: User) -> tuple[Slot, Commune, int]:
+    """The slot, the commune and its quota, when the commune has stands that week.
+
+    An officer asking about another commune gets NotFound, as if it did not exist.
+    """
+    if user.role is Role.OFFICER and user.commune_id != commune_id:
+        raise NotFound(_("Esa lista de nominaciones no existe o no es de su comuna."))
+    slot = get_slot(slot_id)
+    allocation = allocation_for(slot, commune_id)
+    commune = db.session.get(Commune, commune_id)
+    if allocation is None or commune is None:
+        raise NotFound(_("Esa comuna no tiene stands en esta semana."))
+    return slot, commune, allocation.stands
+
+
+def get_nomination(nomination_id: int, *, user: User) -> Nomination:
+    query = (
+        select(Nomination)
+        .where(Nomination.id == nomination_id)
+        .options(
+            selectinload(Nomination.slot).selectinload(Slot.allocations),
+            selectinload(Nomination.entrepreneur).selectinload(Entrepreneur.category),
+        )
+    )
+    if user.role is Role.OFFICER:
+        query = query.where(Nomination.commune_id == user.commune_id)
+    nomination = db.session.execute(query).scalar_one_or_none()
+    if nomination is None:
+        raise NotFound(_("Esa nominación no existe o no pertenece a su comuna."))
+    return nomination
+
+
+@dataclass
+class CommuneList:
+    main: list[Nomination]
+    reserve: list[Nomination]
+    closed: list[Nomination]  # withdrawn, rejected, cancelled: shown apart, for the record
+
+    @property
+    def drafts(self) -> list[Nomination]:
+        return [n for n in self.main + self.reserve if n.state is S.DRAFT]
+
+
+def commune_list(slot: Slot, commune_id: int) -> CommuneList:
+    rows = list(
+        db.session.execute(
+            select(Nomination)
+            .where(Nomination.slot_id == slot.id, Nomination.commune_id == commune_id)
+            .options(
+                selectinload(Nomination.entrepreneur).selectinload(Entrepreneur.category),
+                selectinload(Nomination.slot),
+            )
+            .order_by(Nomination.is_reserve, Nomination.position, Nomination.id)
+        ).scalars()
+    )
+    live = [n for n in rows if n.state in _LIVE or n.state in (S.ATTENDED, S.NO_SHOW)]
+    return CommuneList(
+        main=[n for n in live if not n.is_reserve],
+        reserve=[n for n in live if n.is_reserve],
+        closed=[n for n in rows if n not in live],
+    )
+
+
+def used_quota(slot: Slot, commune_id: int) -> int:
+    return db.session.execute(
+        select(func.count()).where(
+            Nomination.slot_id == slot.id,
+            Nomination.commune_id == commune_id,
+            Nomination.is_reserve.is_(False),
+            Nomination.state.in_(QUOTA_STATES),
+        )
+    ).scalar_one()
+
+
+def weeks_in_year(entrepreneur_ids: list[int], year: int, *, exclude_slot_id: int) -> dict:
+    """Weeks each entrepreneur has (or is proposed for) in the year, other than this slot."""
+    if not entrepreneur_ids:
+        return {}
+    counted = or_(
+        Nomination.state.in_(_WEEK_TAKING),
+        and_(Nomination.state.in_(_PROPOSED), Nomination.is_reserve.is_(False)),
+    )
+    rows = db.session.execute(
+        select(Nomination.entrepreneur_id, func.count())
+        .join(Slot, Slot.id == Nomination.slot_id)
+        .where(
+            Nomination.entrepreneur_id.in_(entrepreneur_ids),
+            Slot.year == year,
+            Slot.id != exclude_slot_id,
+            Slot.state != SlotState.CANCELLED,
+            counted,
+        )
+        .group_by(Nomination.entrepreneur_id)
+    ).all()
+    return dict(rows)
+
+
+def eligibility_problem(
+    entrepreneur: Entrepreneur, slot: Slot, *, weeks_this_year: int
+) -> str | None:
+    """Why this entrepreneur cannot be nominated for this slot, in Spanish, or None."""
+    name = entrepreneur.business_name
+    if not entrepreneur.active:
+        return _("«%(name)s» está inactivo en el registro y no puede ser nominado.", name=name)
+    if entrepreneur.category.requires_food_permit:
+        if not entrepreneur.sanitary_resolution or entrepreneur.sanitary_expiry is None:
+            return _(
+                "«%(name)s» no tiene resolución sanitaria registrada y su categoría "
+                "(%(category)s) la exige.",
+                name=name,
+                category=entrepreneur.category.name,
+            )
+        if entrepreneur.sanitary_expiry < slot.ends_on:
+            return _(
+                "La resolución sanitaria de «%(name)s» vence el %(expiry)s, antes de que "
+                "termine la semana (%(week)s).",
+                name=name,
+                expiry=fmt_date(entrepreneur.sanitary_expiry),
+                week=fmt_week(slot.starts_on, slot.ends_on),
+            )
+    maximum = slot.program.max_weeks_per_entrepreneur_year
+    if weeks_this_year >= maximum:
+        return _(
+            "«%(name)s» ya tiene %(n)d semanas en %(year)d; el máximo por emprendedor es "
+            "%(max)d al año.",
+            name=name,
+            n=weeks_this_year,
+            year=slot.year,
+            max=maximum,
+        )
+    return None
+
+
+@dataclass
+class Candidate:
+    entrepreneur: Entrepreneur
+    weeks: int  # weeks attended, ever
+    last_week: date | None
+    problem: str | None
+    nominated: bool  # already has a live nomination for this slot
+
+    @property
+    def first_time(self) -> bool:
+        return self.weeks == 0
+
+
+def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) -> list[Candidate]:
+    """The commune's entrepreneurs for this slot, those who have never been first.
+
+    The hint: people who have not been to the mall yet rank above repeat participants, then
+    those whose last week is longest ago. A fixed number of queries, whatever the registry size.
+    """
+    query = (
+        select(Entrepreneur)
+        .where(Entrepreneur.commune_id == commune.id)
+        .options(selectinload(Entrepreneur.category))
+    )
+    text = q.strip()[:100]
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Entrepreneur.business_name).contains(text.lower(), autoescape=True),
+                func.lower(Entrepreneur.owner_name).contains(text.lower(), autoescape=True),
+                Entrepreneur.rut.like(like.replace(".", "")),
+            )
+        )
+    people = list(db.session.execute(query).scalars())
+    ids = [e.id for e in people]
+    stats = registry.participation(ids)
+    weeks = weeks_in_year(ids, slot.year, exclude_slot_id=slot.id)
+    nominated = set(
+        db.session.execute(
+            select(Nomination.entrepreneur_id).where(
+                Nomination.slot_id == slot.id,
+                Nomination.state.not_in((S.WITHDRAWN, S.CANCELLED)),
+            )
+        ).scalars()
+    )
+    result = [
+        Candidate(
+            entrepreneur=e,
+            weeks=stats[e.id].weeks,
+            last_week=stats[e.id].last_week,
+            problem=eligibility_problem(e, slot, weeks_this_year=weeks.get(e.id, 0)),
+            nominated=e.id in nominated,
+        )
+        for e in people
+    ]
+    result.sort(
+        key=lambda c: (
+            c.nominated,
+            c.problem is not None,
+            c.weeks,
+            c.last_week or date.min,
+            c.entrepreneur.business_name.lower(),
+        )
+    )
+    return result[:limit]
+
+
+# --- the commune's operations ---------------------------------------------------------------
+
+
+def _require_commune_actor(user: User, commune_id: int) -> None:
+    if not nomination_states.acts_for_commune(user, commune_id):
+        if user.role is Role.OFFICER:
+            raise NotFound(_("Esa lista de nominaciones no existe o no es de su comuna."))
+        raise NotAllowed(_("Solo la comuna puede nominar a sus emprendedores."))
+
+
+def _require_open(slot: Slot, now: datetime | None) -> None:
+    problem = nomination_states.window_problem(slot, now=now)
+    if problem:
+        raise Conflict(problem)
+
+
+def _lock(slot: Slot) -> None:
+    # PostgreSQL: concurrent nominations for one slot queue here, so the quota count is true.
+    # SQLite: every transaction already began with BEGIN IMMEDIATE.
+    db.session.execute(select(Slot.id).where(Slot.id == slot.id).with_for_update())
+
+
+def nominate(
+    slot: Slot,
+    entrepreneur: Entrepreneur,
+    *,
+    by: User,
+    reserve: bool = False,
+    now: datetime | None = None,
+) -> Nomination:
+    """Adds the entrepreneur to the commune's list (a draft until the list is submitted)."""
+    _require_commune_actor(by, entrepreneur.commune_id)
+    allocation = allocation_for(slot, entrepreneur.commune_id)
+    if allocation is None:
+        raise NotFound(_("Su comuna no tiene stands en esta semana."))
+    _require_open(slot, now)
+    _lock(slot)
+    already = db.session.execute(
+        select(func.count()).where(
+            Nomination.slot_id == slot.id,
+            Nomination.entrepreneur_id == entrepreneur.id,
+            Nomination.state.not_in((S.WITHDRAWN, S.CANCELLED)),
+        )
+    ).scalar_one()
+    if already:
+        raise Conflict(
+            _("«%(name)s» ya está nominado para esta semana.", name=entrepreneur.business_name)
+        )
+    weeks = weeks_in_year([entrepreneur.id], slot.year, exclude_slot_id=slot.id)
+    problem = eligibility_problem(entrepreneur, slot, weeks_this_year=weeks.get(entrepreneur.id, 0))
+    if problem:
+        raise Conflict(problem)
+    if not reserve and used_quota(slot, entrepreneur.commune_id) >= allocation.stands:
+        raise Conflict(
+            _(
+                "%(commune)s ya nominó sus %(n)d stands para esta semana. Agregue a «%(name)s» "
+                "a la lista de reserva.",
+                commune=entrepreneur.commune.name,
+                n=allocation.stands,
+                name=entrepreneur.business_name,
+            )
+        )
+    position = db.session.execute(
+        select(func.coalesce(func.max(Nomination.position) + 1, 0)).where(
+            Nomination.slot_id == slot.id,
+            Nomination.commune_id == entrepreneur.commune_id,
+            Nomination.is_reserve.is_(reserve),
+            Nomination.state.in_(_LIVE),
+        )
+    ).scalar_one()
+    moment = now or clock.now_utc()
+    nomination = Nomination(
+        slot=slot,
+        entrepreneur=entrepreneur,
+        commune_id=entrepreneur.commune_id,
+        state=S.DRAFT,
+        is_reserve=reserve,
+        position=position,
+        created_by=by,
+        created_at=moment,
+        updated_at=moment,
+    )
+    db.session.add(nomination)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # a concurrent request nominated the same person first
+        raise Conflict(
+            _("«%(name)s» ya está nominado para esta semana.", name=entrepreneur.business_name)
+        ) from exc
+    event = audit.record(
+        "nomination.create",
+        nomination,
+        actor=by,
+        after={"state": S.DRAFT.value, "is_reserve": reserve, "position": position},
+        slot_id=slot.id,
+        commune_id=nomination.commune_id,
+        entrepreneur_id=entrepreneur.id,
+    )
+    event.at = moment
+    return nomination
+
+
+def _renumber(slot: Slot, commune_id: int, reserve: bool) -> list[Nomination]:
+    rows = list(
+        db.session.execute(
+            select(Nomination)
+            .where(
+                Nomination.slot_id == slot.id,
+                Nomination.commune_id == commune_id,
+                Nomination.is_reserve.is_(reserve),
+                Nomination.state.in_(_LIVE),
+            )
+            .order_by(Nomination.position, Nomination.id)
+        ).scalars()
+    )
+    for index, nomination in enumerate(rows):
+        nomination.position = index
+    return rows
+
+
+def move(nomination: Nomination, direction: str, *, by: User, now: datetime | None = None) -> None:
+    """Moves a nomination one place up or down within its list (main or reserve)."""
+    if direction not in ("up", "down"):
+        raise Invalid(_("Dirección no válida."))
+    _require_commune_actor(by, nomination.commune_id)
+    _require_open(nomination.slot, now)
+    if nomination.state not in _LIVE:
+        raise Conflict(_("Solo se reordenan las nominaciones vigentes."))
+    rows = _renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
+    index = rows.index(nomination)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(rows):
+        return
+    rows[index].position, rows[other].position = rows[other].position, rows[index].position
+    db.session.flush()
+    audit.record(
+        "nomination.reorder",
+        nomination,
+        actor=by,
+        before={"position": index},
+        after={"position": other},
+        slot_id=nomination.slot_id,
+        commune_id=nomination.commune_id,
+        entrepreneur_id=nomination.entrepreneur_id,
+    )
+
+
+def set_reserve(
+    nomination: Nomination, reserve: bool, *, by: User, now: datetime | None = None
+) -> None:
+    """Moves a nomination between the main list (within quota) and the end of the reserve."""
+    _require_commune_actor(by, nomination.commune_id)
+    slot = nomination.slot
+    _require_open(slot, now)
+    if nomination.state not in (S.DRAFT, S.SUBMITTED):
+        raise Conflict(_("Solo se cambian de lista las nominaciones aún no resueltas."))
+    if nomination.is_reserve == reserve:
+        return
+    _lock(slot)
+    if not reserve:
+        allocation = allocation_for(slot, nomination.commune_id)
+        stands = allocation.stands if allocation else 0
+        if used_quota(slot, nomination.commune_id) >= stands:
+            raise Conflict(
+                _(
+                    "La lista titular ya tiene los %(n)d stands de la comuna. Pase primero a "
+                    "alguien a la reserva.",
+                    n=stands,
+                )
+            )
+    was_reserve = nomination.is_reserve
+    nomination.is_reserve = reserve
+    nomination.position = 10**6  # last of its new list; renumbered just below
+    db.session.flush()
+    _renumber(slot, nomination.commune_id, reserve)
+    _renumber(slot, nomination.commune_id, was_reserve)
+    db.session.flush()
+    audit.record(
+        "nomination.to_reserve" if reserve else "nomination.to_main",
+        nomination,
+        actor=by,
+        before={"is_reserve": was_reserve},
+        after={"is_reserve": reserve},
+        slot_id=slot.id,
+        commune_id=nomination.commune_id,
+        entrepreneur_id=nomination.entrepreneur_id,
+    )
+
+
+def submit_list(
+    slot: Slot, commune: Commune, *, by: User, now: datetime | None = None
+) -> list[Nomination]:
+    """Sends the commune's draft nominations to the mall (draft → submitted), main and reserve.
+
+    Rechecks each entrepreneur: somebody made inactive or whose permit lapsed since being
+    added stops the whole submission, with the names, so nothing half-sent remains.
+    """
+    _require_commune_actor(by, commune.id)
+    _require_open(slot, now)
+    listing = commune_list(slot, commune.id)
+    drafts = listing.drafts
+    if not drafts:
+        raise Conflict(_("No hay nominaciones en borrador que enviar."))
+    ids = [n.entrepreneur_id for n in drafts]
+    weeks = weeks_in_year(ids, slot.year, exclude_slot_id=slot.id)
+    problems = [
+        p
+        for n in drafts
+        if (
+            p := eligibility_problem(
+                n.entrepreneur, slot, weeks_this_year=weeks.get(n.entrepreneur_id, 0)
+            )
+        )
+    ]
+    if problems:
+        raise Conflict(" ".join(problems))
+    for nomination in drafts:
+        nomination_states.apply(nomination, "submit", by=by, now=now)
+    return drafts
+
+
+def withdraw(
+    nomination: Nomination, *, by: User, reason: str = "", now: datetime | None = None
+) -> None:
+    from app.domain import review  # the mall's side: frees the stand, promotes the waitlist
+
+    was_reserve = nomination.is_reserve
+    review.decide(nomination, "withdraw", by=by, reason=reason, now=now)
+    _renumber(nomination.slot, nomination.commune_id, was_reserve)
+    db.session.flush()
+
+
+@dataclass
+class SlotSummary:
+    slot: Slot
+    commune: Commune
+    stands: int
+    main: int
+    reserve: int
+    drafts: int
+
+
+def open_lists(user: User, *, today: date) -> list[SlotSummary]:
+    """The upcoming weeks' lists a user may see: an officer's own commune, or every commune."""
+    query = (
+        select(Slot)
+        .where(
+            Slot.ends_on >= today,
+            Slot.state.in_(
+                (SlotState.NOMINATIONS_OPEN, SlotState.NOMINATIONS_CLOSED, SlotState.PUBLISHED)
+            ),
+        )
+        .options(selectinload(Slot.allocations).selectinload(SlotAllocation.commune))
+        .order_by(Slot.starts_on)
+    )
+    slots = list(db.session.execute(query).scalars())
+    counts: dict[tuple[int, int], list[int]] = {}
+    if slots:
+        rows = db.session.execute(
+            select(
+                Nomination.slot_id,
+                Nomination.commune_id,
+                Nomination.is_reserve,
+                Nomination.state,
+                func.count(),
+            )
+            .where(Nomination.slot_id.in_([s.id for s in slots]), Nomination.state.in_(_LIVE))
+            .group_by(
+                Nomination.slot_id, Nomination.commune_id, Nomination.is_reserve, Nomination.state
+            )
+        ).all()
+        for slot_id, commune_id, is_reserve, state, n in rows:
+            entry = counts.setdefault((slot_id, commune_id), [0, 0, 0])
+            entry[1 if is_reserve else 0] += n
+            if state is S.DRAFT:
+                entry[2] += n
+    result = []
+    for slot in slots:
+        for allocation in sorted(slot.allocations, key=lambda a: a.commune.name):
+            if allocation.stands <= 0:
+                continue
+            if user.role is Role.OFFICER and allocation.commune_id != user.commune_id:
+                continue
+            main, reserve, drafts = counts.get((slot.id, allocation.commune_id), [0, 0, 0])
+            result.append(
+                SlotSummary(slot, allocation.commune, allocation.stands, main, reserve, drafts)
+            )
+    return result

@@ -1,0 +1,53 @@
+"""The audit trail page: every change with who, when, before/after and why."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.domain import audit_log
+from app.extensions import db
+from app.models import Commune, Role, Slot
+from app.web import audit_format
+from app.web.access import roles
+from app.web.htmx import pick
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+AREAS = {
+    "slot": _l("Semanas"),
+    "swap": _l("Intercambios"),
+    "program": _l("Reglas"),
+    "commune": _l("Comunas"),
+    "user": _l("Usuarios"),
+    "nomination": _l("Nominaciones"),
+    "entrepreneur": _l("Emprendedores"),
+    "stand": _l("Stands"),
+}
+
+
+@bp.route("/")
+@roles(Role.ADMIN, Role.COORDINATOR, Role.VIEWER)
+def index():
+    filters = {
+        "slot_id": request.args.get("slot", type=int),
+        "commune_id": request.args.get("commune", type=int),
+        "entrepreneur_id": request.args.get("entrepreneur", type=int),
+        "action_prefix": request.args.get("area") if request.args.get("area") in AREAS else None,
+    }
+    result = audit_log.search(**filters, page=request.args.get("page", 1, type=int))
+    communes = db.session.execute(select(Commune).order_by(Commune.name)).scalars().all()
+    slots = db.session.execute(select(Slot).order_by(Slot.starts_on)).scalars().all()
+    return render_template(
+        pick("audit/index.html", "audit/_results.html"),
+        result=result,
+        filters=filters,
+        communes=communes,
+        commune_names={c.id: c.name for c in communes},
+        slots=slots,
+        areas=AREAS,
+        action_label=audit_format.action_label,
+        describe=lambda values: audit_format.describe(values, {c.id: c.name for c in communes}),
+        page_url=lambda n: url_for("audit.index", **{**request.args.to_dict(), "page": n}),
+    )

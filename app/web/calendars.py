@@ -1,0 +1,324 @@
+"""Calendar feeds (.ics), the subscribe page and the private feed tokens."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+import segno
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.http import is_resource_modified
+
+from app.calendars import feeds, tokens
+from app.domain.errors import NotFound
+from app.extensions import db
+from app.models import (
+    Commune,
+    Entrepreneur,
+    Role,
+    Slot,
+    SlotAllocation,
+    SlotState,
+)
+from app.web.access import actor, public, roles, staff
+from app.web.htmx import pick
+
+bp = Blueprint("calendars", __name__, url_prefix="/calendar")
+
+FEED_MAX_AGE = 900  # seconds a cache may keep a feed before revalidating (cheaply, see _serve)
+_PRIVATE_PATH = re.compile(r"(/calendar/private/)[^/\s\"?]+")
+
+
+class RedactFeedTokens(logging.Filter):
+    """Keeps private feed tokens out of request logs and error reports."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(a) for a in record.args)
+        elif isinstance(record.args, dict):  # gunicorn's access log passes its atoms as a dict
+            record.args = {k: _redact(v) for k, v in record.args.items()}
+        return True
+
+
+def _redact(value):
+    return _PRIVATE_PATH.sub(r"\1[token]", value) if isinstance(value, str) else value
+
+
+@bp.record_once
+def _install_log_filter(_state) -> None:
+    for name in ("werkzeug", "app.web", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactFeedTokens) for f in logger.filters):
+            logger.addFilter(RedactFeedTokens())
+
+
+# --- feeds ---------------------------------------------------------------------------------
+
+
+def _serve(feed: feeds.Feed, *, private: bool, filename: str, attachment: bool = False):
+    """ETag and Last-Modified come from a cheap version query; 304 without building."""
+    ver = feeds.version(feed)
+    if not is_resource_modified(request.environ, etag=ver.etag, last_modified=ver.last_modified):
+        response = Response(status=304)
+    else:
+        response = Response(feeds.build(feed), content_type="text/calendar; charset=utf-8")
+        disposition = "attachment" if attachment else "inline"
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.set_etag(ver.etag)
+    response.last_modified = ver.last_modified
+    scope = "private" if private else "public"
+    response.headers["Cache-Control"] = f"{scope}, max-age={FEED_MAX_AGE}"
+    return response
+
+
+@bp.route("/mall.ics")
+@public
+def mall_ics():
+    return _serve(feeds.mall_feed(), private=False, filename="vitrina-mall.ics")
+
+
+@bp.route("/communes/<slug>.ics")
+@public
+def commune_ics(slug: str):
+    commune = db.session.execute(select(Commune).where(Commune.slug == slug)).scalar_one_or_none()
+    if commune is None:
+        raise NotFound(_("No existe la comuna «%(slug)s».", slug=slug))
+    return _serve(
+        feeds.commune_feed(commune), private=False, filename=f"vitrina-{commune.slug}.ics"
+    )
+
+
+@bp.route("/private/<token>.ics")
+@public  # the secret token in the URL is the credential: calendar apps cannot sign in
+def private_ics(token: str):
+    row = tokens.find_live(token)
+    if row is None:
+        raise NotFound(_("Este calendario privado no existe o su enlace fue revocado."))
+    if row.user is not None:
+        feed = feeds.staff_feed(row.user, request.path)
+    else:
+        feed = feeds.entrepreneur_feed(row.entrepreneur, request.path)
+    tokens.mark_used(row)
+    db.session.commit()
+    return _serve(feed, private=True, filename="vitrina-privado.ics")
+
+
+@bp.route("/slots/<int:slot_id>.ics")
+@public
+def slot_ics(slot_id: int):
+    slot = db.session.get(Slot, slot_id)
+    if slot is None:
+        raise NotFound(_("No existe esa semana."))
+    return _serve(
+        feeds.slot_feed(slot),
+        private=False,
+        filename=f"vitrina-{slot.year}-{slot.month:02d}.ics",
+        attachment=True,
+    )
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The ways to subscribe to one feed, for the page."""
+
+    name: str
+    description: str
+    url: str
+    webcal: str
+    google: str
+    outlook: str
+    office: str
+    qr: str  # data: URI of an SVG QR code of the webcal:// address
+
+
+def subscription(name: str, description: str, path: str) -> Subscription:
+    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+    webcal = "webcal://" + url.split("://", 1)[1]
+    outlook_query = urlencode({"url": url, "name": name}, quote_via=quote)
+    return Subscription(
+        name=name,
+        description=description,
+        url=url,
+        webcal=webcal,
+        google="https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
+        outlook="https://outlook.live.com/calendar/0/addfromweb?" + outlook_query,
+        office="https://outlook.office.com/calendar/0/addfromweb?" + outlook_query,
+        qr=segno.make(webcal, error="m").svg_data_uri(scale=4, border=2, light="#fff"),
+    )
+
+
+def _public_subscriptions() -> tuple[Subscription, list[tuple[Commune, Subscription]]]:
+    mall = feeds.mall_feed()
+    communes = db.session.execute(select(Commune).order_by(Commune.name)).scalars()
+    return (
+        subscription(mall.name, mall.description, mall.feed_path),
+        [
+            (c, subscription((f := feeds.commune_feed(c)).name, f.description, f.feed_path))
+            for c in communes
+        ],
+    )
+
+
+@bp.route("/")
+@public
+def index():
+    mall, communes = _public_subscriptions()
+    return render_template(
+        "calendars/index.html",
+        mall=mall,
+        communes=communes,
+        private=_my_private_context() if current_user.is_authenticated else None,
+    )
+
+
+def _my_private_context(issued: str | None = None) -> dict:
+    user = actor()
+    feed = feeds.staff_feed(user, feed_path="")  # for its name and description
+    return {
+        "section_id": "private-feed",
+        "title": _("Su calendario privado"),
+        "explain": feed.description,
+        "token": tokens.live_token(user=user),
+        "issued": _issued_subscription(feed, issued) if issued else None,
+        "issue_url": url_for("calendars.issue_my_token"),
+        "revoke_url": url_for("calendars.revoke_my_token"),
+    }
+
+
+def _issued_subscription(feed: feeds.Feed, token: str) -> Subscription:
+    return subscription(feed.name, feed.description, url_for("calendars.private_ics", token=token))
+
+
+@bp.route("/my-token", methods=["POST"])
+@staff
+def issue_my_token():
+    token = tokens.issue_token(user=actor(), by=actor())
+    db.session.commit()
+    context = _my_private_context(issued=token)
+    return _render_private(context)
+
+
+@bp.route("/my-token/revoke", methods=["POST"])
+@staff
+def revoke_my_token():
+    tokens.revoke_token(user=actor(), by=actor())
+    db.session.commit()
+    return _render_private(_my_private_context())
+
+
+def _render_private(context: dict, entrepreneur: Entrepreneur | None = None):
+    if entrepreneur is not None:
+        full = "calendars/entrepreneur_token.html"
+        return render_template(
+            pick(full, "calendars/_private_feed.html"), entrepreneur=entrepreneur, private=context
+        )
+    mall, communes = _public_subscriptions()
+    return render_template(
+        pick("calendars/index.html", "calendars/_private_feed.html"),
+        mall=mall,
+        communes=communes,
+        private=context,
+    )
+
+
+# --- an entrepreneur's private feed, managed by staff of their commune ------------------------
+
+
+def _entrepreneur_for_staff(entrepreneur_id: int) -> Entrepreneur:
+    entrepreneur = db.session.execute(
+        select(Entrepreneur)
+        .where(Entrepreneur.id == entrepreneur_id)
+        .options(joinedload(Entrepreneur.commune))
+    ).scalar_one_or_none()
+    user = actor()
+    # An officer of another commune learns nothing, not even that the entrepreneur exists.
+    if entrepreneur is None or (user.is_officer and entrepreneur.commune_id != user.commune_id):
+        raise NotFound(_("No existe ese emprendedor."))
+    return entrepreneur
+
+
+def _entrepreneur_context(entrepreneur: Entrepreneur, issued: str | None = None) -> dict:
+    feed = feeds.entrepreneur_feed(entrepreneur, feed_path="")
+    return {
+        "section_id": "private-feed",
+        "title": _("Calendario privado de %(business)s", business=entrepreneur.business_name),
+        "explain": _(
+            "Sus semanas y su stand en el mall, con el horario de cada día. Genere el enlace y "
+            "envíeselo al emprendedor (o muéstrele el código QR): solo se ve una vez."
+        ),
+        "token": tokens.live_token(entrepreneur=entrepreneur),
+        "issued": _issued_subscription(feed, issued) if issued else None,
+        "issue_url": url_for("calendars.issue_entrepreneur_token", entrepreneur_id=entrepreneur.id),
+        "revoke_url": url_for(
+            "calendars.revoke_entrepreneur_token", entrepreneur_id=entrepreneur.id
+        ),
+    }
+
+
+_MANAGE_TOKENS = (Role.ADMIN, Role.COORDINATOR, Role.OFFICER)
+
+
+@bp.route("/entrepreneurs/<int:entrepreneur_id>/token")
+@roles(*_MANAGE_TOKENS)
+def entrepreneur_token(entrepreneur_id: int):
+    entrepreneur = _entrepreneur_for_staff(entrepreneur_id)
+    return _render_private(_entrepreneur_context(entrepreneur), entrepreneur)
+
+
+@bp.route("/entrepreneurs/<int:entrepreneur_id>/token", methods=["POST"])
+@roles(*_MANAGE_TOKENS)
+def issue_entrepreneur_token(entrepreneur_id: int):
+    entrepreneur = _entrepreneur_for_staff(entrepreneur_id)
+    token = tokens.issue_token(entrepreneur=entrepreneur, by=actor())
+    db.session.commit()
+    return _render_private(_entrepreneur_context(entrepreneur, issued=token), entrepreneur)
+
+
+@bp.route("/entrepreneurs/<int:entrepreneur_id>/token/revoke", methods=["POST"])
+@roles(*_MANAGE_TOKENS)
+def revoke_entrepreneur_token(entrepreneur_id: int):
+    entrepreneur = _entrepreneur_for_staff(entrepreneur_id)
+    tokens.revoke_token(entrepreneur=entrepreneur, by=actor())
+    db.session.commit()
+    return _render_private(_entrepreneur_context(entrepreneur), entrepreneur)
+
+
+# --- one week's public page ----------------------------------------------------------------
+
+
+def _slot_or_404(slot_id: int) -> Slot:
+    slot = db.session.execute(
+        select(Slot)
+        .where(Slot.id == slot_id)
+        .options(selectinload(Slot.allocations).joinedload(SlotAllocation.commune))
+    ).scalar_one_or_none()
+    if slot is None:
+        raise NotFound(_("No existe esa semana."))
+    return slot
+
+
+@bp.route("/weeks/<int:slot_id>")
+@public
+def week(slot_id: int):
+    slot = _slot_or_404(slot_id)
+    hosts = sorted(
+        (a for a in slot.allocations if a.stands > 0), key=lambda a: (not a.is_host, a.commune.name)
+    )
+    return render_template(
+        "calendars/week.html",
+        slot=slot,
+        hosts=hosts,
+        roster=feeds.public_roster(slot),
+        cancelled=slot.state is SlotState.CANCELLED,
+        ics_url=url_for("calendars.slot_ics", slot_id=slot.id),
+    )

@@ -1,0 +1,217 @@
+"""A commune's nomination lists: pick candidates, order main and reserve, submit, withdraw."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app import clock
+from app.domain import nomination_states, nominations, registry
+from app.domain.errors import DomainError, Invalid
+from app.extensions import db
+from app.models import Nomination, Role
+from app.web.access import actor, roles, staff
+from app.web.htmx import is_htmx
+
+bp = Blueprint("nominations", __name__, url_prefix="/nominations")
+COMMUNE_SIDE = (Role.OFFICER, Role.ADMIN)
+
+
+class NominateForm(FlaskForm):
+    entrepreneur_id = IntegerField(validators=[DataRequired()])
+    reserve = HiddenField(default="0")
+
+
+class MoveForm(FlaskForm):
+    direction = HiddenField(validators=[DataRequired()])
+
+
+class ReserveForm(FlaskForm):
+    to = HiddenField(validators=[DataRequired()])
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField(_l("Motivo (opcional)"), validators=[Optional(), Length(max=500)])
+
+
+@bp.route("/")
+@staff
+def index():
+    user = actor()
+    return render_template(
+        "nominations/index.html",
+        lists=nominations.open_lists(user, today=clock.today()),
+        now=clock.now_utc(),
+    )
+
+
+def _context(slot, commune, stands, *, error: str | None = None, notice: str = "") -> dict:
+    user = actor()
+    listing = nominations.commune_list(slot, commune.id)
+    return {
+        "slot": slot,
+        "commune": commune,
+        "stands": stands,
+        "listing": listing,
+        "used": sum(1 for n in listing.main if n.state in nominations.QUOTA_STATES),
+        "window_problem": nomination_states.window_problem(slot),
+        "can_act": nomination_states.acts_for_commune(user, commune.id),
+        "can": lambda n, name: nomination_states.can(n, name, user),
+        "error": error,
+        "notice": notice,
+    }
+
+
+def _panel(slot, commune, stands, *, error: str | None = None, notice: str = "", status: int = 200):
+    """The list after an action: the fragment for htmx, else the whole page (or a redirect)."""
+    context = _context(slot, commune, stands, error=error, notice=notice)
+    if is_htmx():
+        response = render_template("nominations/_panel.html", **context)
+        headers = {"HX-Trigger": "nominations-changed"} if status < 400 else {}
+        return response, status, headers
+    if status < 400:
+        if notice:
+            flash(notice, "success")
+        return redirect(
+            url_for("nominations.show", slot_id=slot.id, commune_id=commune.id), code=303
+        )
+    return render_template("nominations/show.html", q="", **context), status
+
+
+@bp.route("/<int:slot_id>/<int:commune_id>")
+@staff
+def show(slot_id: int, commune_id: int):
+    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=actor())
+    q = request.args.get("q", "")[:100]
+    return render_template(
+        "nominations/show.html",
+        q=q,
+        candidates=nominations.candidates(slot, commune, q=q),
+        **_context(slot, commune, stands),
+    )
+
+
+@bp.route("/<int:slot_id>/<int:commune_id>/candidates")
+@staff
+def candidates(slot_id: int, commune_id: int):
+    user = actor()
+    slot, commune, _stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+    q = request.args.get("q", "")[:100]
+    return render_template(
+        "nominations/_candidates.html",
+        slot=slot,
+        commune=commune,
+        candidates=nominations.candidates(slot, commune, q=q),
+        can_act=nomination_states.acts_for_commune(user, commune.id),
+        window_problem=nomination_states.window_problem(slot),
+        q=q,
+    )
+
+
+@bp.route("/<int:slot_id>/<int:commune_id>/nominate", methods=["POST"])
+@roles(*COMMUNE_SIDE)
+def nominate(slot_id: int, commune_id: int):
+    user = actor()
+    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+    form = NominateForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(_("Elija a quién nominar."))
+        entrepreneur = registry.get_entrepreneur(form.entrepreneur_id.data, user=user)
+        if entrepreneur.commune_id != commune.id:
+            raise Invalid(_("Ese emprendedor no pertenece a %(commune)s.", commune=commune.name))
+        nomination = nominations.nominate(
+            slot, entrepreneur, by=user, reserve=form.reserve.data == "1"
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
+    name = nomination.entrepreneur.business_name
+    db.session.commit()
+    notice = (
+        _("Se agregó a «%(name)s» a la reserva.", name=name)
+        if nomination.is_reserve
+        else _("Se agregó a «%(name)s» a la lista titular.", name=name)
+    )
+    return _panel(slot, commune, stands, notice=notice)
+
+
+@bp.route("/<int:slot_id>/<int:commune_id>/submit", methods=["POST"])
+@roles(*COMMUNE_SIDE)
+def submit(slot_id: int, commune_id: int):
+    user = actor()
+    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+    try:
+        if not FlaskForm().validate_on_submit():
+            raise Invalid(_("El formulario expiró. Recargue la página."))
+        sent = nominations.submit_list(slot, commune, by=user)
+    except DomainError as exc:
+        db.session.rollback()
+        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
+    db.session.commit()
+    notice = _("Se enviaron %(n)d nominaciones a la coordinación del mall.", n=len(sent))
+    return _panel(slot, commune, stands, notice=notice)
+
+
+def _nomination_action(nomination_id: int, action):
+    """Runs ``action(nomination, user)`` on one nomination and answers with the whole list.
+
+    The action returns the notice to show, if any.
+    """
+    user = actor()
+    nomination = nominations.get_nomination(nomination_id, user=user)
+    slot_id, commune_id = nomination.slot_id, nomination.commune_id
+    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+    try:
+        notice = action(nomination, user) or ""
+    except DomainError as exc:
+        db.session.rollback()
+        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
+    db.session.commit()
+    return _panel(slot, commune, stands, notice=notice)
+
+
+def _checked(form: FlaskForm) -> FlaskForm:
+    if not form.validate_on_submit():
+        raise Invalid(_("La solicitud no es válida. Recargue la página e intente de nuevo."))
+    return form
+
+
+@bp.route("/n/<int:nomination_id>/move", methods=["POST"])
+@roles(*COMMUNE_SIDE)
+def move(nomination_id: int):
+    def action(nomination: Nomination, user):
+        form = _checked(MoveForm())
+        nominations.move(nomination, form.direction.data, by=user)
+
+    return _nomination_action(nomination_id, action)
+
+
+@bp.route("/n/<int:nomination_id>/reserve", methods=["POST"])
+@roles(*COMMUNE_SIDE)
+def reserve(nomination_id: int):
+    def action(nomination: Nomination, user):
+        form = _checked(ReserveForm())
+        if form.to.data not in ("main", "reserve"):
+            raise Invalid(_("Lista no válida."))
+        nominations.set_reserve(nomination, form.to.data == "reserve", by=user)
+
+    return _nomination_action(nomination_id, action)
+
+
+@bp.route("/n/<int:nomination_id>/withdraw", methods=["POST"])
+@roles(*COMMUNE_SIDE)
+def withdraw(nomination_id: int):
+    def action(nomination: Nomination, user):
+        form = _checked(WithdrawForm())
+        nominations.withdraw(nomination, by=user, reason=form.reason.data or "")
+        return _("Se retiró a «%(name)s».", name=nomination.entrepreneur.business_name)
+
+    return _nomination_action(nomination_id, action)

@@ -1,0 +1,1 @@
+"""`make bench`: Vitrina under gunicorn against the bare stack, measured with wrk."""

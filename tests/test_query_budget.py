@@ -1,0 +1,127 @@
+"""Query budget: every page does a bounded number of SQL statements, the same at scale 1 and 3.
+
+A page whose count grows with the data has an N+1 query; the bound keeps pages from creeping.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event, select
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+from app.models import Commune, Program, Slot, SlotState
+
+# Page → the most statements it may run (login/session lookups included).
+BUDGET = {
+    "officer home": 8,
+    "coordinator home": 8,
+    "rotation year": 45,
+    "week page": 16,
+    "review queue": 15,
+    "stands map": 12,
+    "audit trail": 10,
+    "registry list": 20,
+    "nominations overview": 20,
+    "mall feed": 12,
+    "mall feed 304": 6,
+    "commune feed": 12,
+}
+
+
+def build(scale: int, path) -> object:
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+        SECRET_KEY = "budget"
+        LOGIN_RATE_LIMIT = "1000 per minute"
+
+    app = create_app(Config)
+    with app.app_context():
+        db.create_all()
+        from app.demo.generate import generate
+
+        generate(scale)
+        db.session.commit()
+    return app
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory):
+    return {s: build(s, tmp_path_factory.mktemp(f"scale{s}") / "db.sqlite") for s in (1, 3)}
+
+
+def login(client, email):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    client.post("/login", data={"email": email, "password": "vitrina-demo", "csrf_token": token})
+
+
+def pages(app) -> dict[str, tuple[str, str, dict]]:
+    with app.app_context():
+        program = db.session.execute(select(Program)).scalar_one()
+        full = (
+            db.session.execute(
+                select(Slot)
+                .where(Slot.state == SlotState.COMPLETED)
+                .order_by(Slot.starts_on.desc())
+            )
+            .scalars()
+            .first()
+        )
+        commune = db.session.execute(select(Commune).order_by(Commune.id)).scalars().first()
+        year = program.ends_on.year  # a year with earlier years before it, at any scale
+    return {
+        "officer home": ("officer", "/", {}),
+        "coordinator home": ("coordinator", "/", {}),
+        "rotation year": ("coordinator", f"/rotation/programs/{program.id}/years/{year}", {}),
+        "week page": ("coordinator", f"/rotation/slots/{full.id}", {}),
+        "review queue": ("coordinator", f"/review/slots/{full.id}", {}),
+        "stands map": ("coordinator", f"/stands/?slot={full.id}", {}),
+        "audit trail": ("coordinator", "/audit/", {}),
+        "registry list": ("officer", "/registry/", {}),
+        "nominations overview": ("officer", "/nominations/", {}),
+        "mall feed": (None, "/calendar/mall.ics", {}),
+        "mall feed 304": (None, "/calendar/mall.ics", {"etag": True}),
+        "commune feed": (None, f"/calendar/communes/{commune.slug}.ics", {}),
+    }
+
+
+def count(app, who: str | None, path: str, options: dict) -> int:
+    client = app.test_client()
+    emails = {"officer": None, "coordinator": "coordinador@example.com"}
+    if who == "officer":
+        with app.app_context():
+            first = db.session.execute(select(Commune).order_by(Commune.id)).scalars().first()
+            emails["officer"] = f"{first.slug}@example.com"
+    if who:
+        login(client, emails[who])
+    headers = {}
+    if options.get("etag"):
+        headers["If-None-Match"] = client.get(path).headers["ETag"]
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+        def before(*_):
+            statements.append(1)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            response = client.get(path, headers=headers)
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+    assert response.status_code == (304 if options.get("etag") else 200), (path, response.status)
+    return len(statements)
+
+
+@pytest.mark.parametrize("page", list(BUDGET))
+def test_page_query_count_is_bounded_and_independent_of_scale(apps, page):
+    counts = {}
+    for scale, app in apps.items():
+        who, path, options = pages(app)[page]
+        counts[scale] = count(app, who, path, options)
+    assert counts[1] == counts[3], f"{page}: {counts} statements grow with the data"
+    assert counts[3] <= BUDGET[page], f"{page}: {counts[3]} statements, budget {BUDGET[page]}"
