@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY must be set from the environment in production")
 
     from app import database, i18n, security
+    from app.domain import changes  # noqa: F401 - registers the data-version listener
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)

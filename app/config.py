@@ -46,6 +46,9 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     VENUE_TIMEZONE = "America/Santiago"
+    # Seconds a process trusts its last read of the data version when answering feed
+    # revalidations (feeds declare max-age=900 anyway). 0 reads it on every request.
+    FEED_VERSION_TTL = float(os.environ.get("FEED_VERSION_TTL", "2"))
 
 
 class ProductionConfig(Config):
@@ -61,6 +64,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     # argon2 at full cost makes every login in the tests slow without testing anything more.
     PASSWORD_HASH_FAST = True
+    FEED_VERSION_TTL = 0  # tests change data and refetch at once
 
 
 def config_from_env() -> type[Config]:

@@ -53,9 +53,11 @@ def prepare_sqlite(scale: int) -> str:
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"scale{scale}.db"
     url = f"sqlite:///{path}"
-    if not path.exists():
-        env = {**env_for(url), "VITRINA_ENV": "development"}
-        subprocess.run([BIN / "flask", "db", "upgrade"], env=env, check=True, capture_output=True)
+    env = {**env_for(url), "VITRINA_ENV": "development"}
+    fresh = not path.exists()
+    # Always upgrade: a database generated before a migration must not be measured stale.
+    subprocess.run([BIN / "flask", "db", "upgrade"], env=env, check=True, capture_output=True)
+    if fresh:
         out = subprocess.run(
             [BIN / "flask", "demo", "generate", "--scale", str(scale)],
             env=env,

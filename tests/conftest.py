@@ -23,9 +23,12 @@ REQUIRE_ALL = os.environ.get("VITRINA_REQUIRE_ALL_TESTS") == "1"
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Tests marked `db` run once per backend; the rest use SQLite only.
     if "backend" in metafunc.fixturenames:
-        backends = (
-            ["sqlite", "postgresql"] if metafunc.definition.get_closest_marker("db") else ["sqlite"]
-        )
+        if metafunc.definition.get_closest_marker("postgres_only"):
+            backends = ["postgresql"]  # e.g. several app processes sharing one server
+        elif metafunc.definition.get_closest_marker("db"):
+            backends = ["sqlite", "postgresql"]
+        else:
+            backends = ["sqlite"]
         metafunc.parametrize("backend", backends, indirect=True)
 
 

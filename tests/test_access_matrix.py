@@ -387,6 +387,9 @@ MATRIX: dict[str, list[Case]] = {
     "review.queue": [
         Case("GET", "/review/slots/{reg_slot_id}", {**staff_only(), "officer": FORBIDDEN})
     ],
+    "review.stand_form": [
+        Case("GET", "/nominations/{reg_own_nomination_id}/stand", coordinators_only())
+    ],
     "review.change_stand": [
         Case(
             "POST",

@@ -7,7 +7,14 @@ from sqlalchemy import select
 
 from app.domain import nominations, review, slot_states
 from app.domain.errors import Conflict, Invalid, NotAllowed
-from app.models import AllocationMode, AuditEvent, NominationState, SlotState, StandAssignment
+from app.models import (
+    AllocationMode,
+    AuditEvent,
+    Nomination,
+    NominationState,
+    SlotState,
+    StandAssignment,
+)
 from tests.factories import make_nominations_world, register
 
 S = NominationState
@@ -181,3 +188,31 @@ def test_reassign_moves_to_a_free_suitable_stand(world, db):
         select(StandAssignment).where(StandAssignment.released_at.is_not(None))
     ).scalar_one()
     assert released.stand_id == first.id and released.release_reason == "Cambio de stand"
+
+
+def test_no_shows_lower_the_nomination_hint(world, db):
+    officer = world["users"]["officer"]
+    earlier = world["program"].slots[0]
+    later = world["program"].slots[1]
+    reliable = register(
+        world["melipilla"], world["crafts"], "13000000-2", by=officer, business_name="B Confiable"
+    )
+    absent = register(
+        world["melipilla"], world["crafts"], "14000000-0", by=officer, business_name="A Ausente"
+    )
+    for person, state in ((reliable, S.ATTENDED), (absent, S.ATTENDED), (absent, S.NO_SHOW)):
+        db.session.add(
+            Nomination(
+                slot=earlier if state is S.ATTENDED else later,
+                entrepreneur=person,
+                commune_id=person.commune_id,
+                state=state,
+            )
+        )
+    db.session.flush()
+    ranked = [
+        c.entrepreneur.business_name
+        for c in nominations.candidates(world["program"].slots[2], world["melipilla"])
+        if c.entrepreneur.id in (reliable.id, absent.id)
+    ]
+    assert ranked == ["B Confiable", "A Ausente"]  # by name alone, A would come first

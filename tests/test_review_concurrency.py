@@ -165,10 +165,8 @@ def test_simultaneous_http_approvals_answer_409_not_500(app, world):
     assert_invariants(world["slot"].id)
 
 
-@pytest.mark.db
+@pytest.mark.postgres_only
 def test_two_app_processes_on_postgresql(app, world, backend, database_url):
-    if backend != "postgresql":
-        pytest.skip("several processes sharing one database is the PostgreSQL deployment")
     ids = world["waiting"]
     halves = [ids[0::2], ids[1::2]]
     _db.session.rollback()

@@ -142,3 +142,12 @@ def test_queue_query_count_does_not_grow_with_nominations(app, world, db, coordi
         review.approve(n, by=world["users"]["coordinator"])
     db.session.commit()
     assert count_queries(path) == few <= 15
+
+
+def test_stand_change_form_lists_only_free_suitable_stands(coordinator, world):
+    person = world["people"][0]
+    coordinator.post(f"/nominations/{person.id}/approve", headers=htmx(coordinator))
+    html = coordinator.get(f"/nominations/{person.id}/stand", headers=htmx(coordinator))
+    text = html.get_data(as_text=True)
+    assert text.count("<option") == 9  # 10 stands, one taken by this very nomination
+    assert 'name="stand_id"' in text and "<html" not in text

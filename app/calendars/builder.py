@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import webcolors
@@ -74,6 +75,7 @@ class CalendarInfo:
     entries: list[Entry] = field(default_factory=list)
 
 
+@lru_cache(maxsize=256)
 def css_color_name(hex_color: str) -> str:
     """RFC 7986 COLOR takes a CSS3 colour *name*; the nearest one to the hex value."""
     r, g, b = webcolors.hex_to_rgb(hex_color)

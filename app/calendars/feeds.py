@@ -15,20 +15,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Select, and_, cast, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import clock
 from app.calendars.builder import AllDay, CalendarInfo, DailyHours, Entry, Span, to_bytes
+from app.domain import changes
 from app.extensions import db
 from app.i18n import fmt_datetime, fmt_week
 from app.models import (
@@ -259,82 +262,46 @@ def _roster_select(feed: Feed, b: _Bounds, *columns) -> Select:
     return query
 
 
-def version(feed: Feed) -> FeedVersion:
-    """ETag and Last-Modified from one aggregate query, without building the calendar.
+_version_lock = threading.Lock()
 
-    It covers every row the feed reads (counts, sums of the SEQUENCE counters, latest change
-    times) and today's date: rows that leave the window or the grace period, and edits of
-    rows without a change time (commune colours, opening hours), show by the next day.
+
+def _data_version() -> tuple[int, datetime | None]:
+    """The data version, re-read at most every FEED_VERSION_TTL seconds per process.
+
+    Feeds already tell clients they may be 15 minutes stale (max-age); a version a second or
+    two old lets the poll storm of revalidations skip the database entirely.
+    """
+    ttl = current_app.config.get("FEED_VERSION_TTL", 0)
+    if ttl <= 0:
+        return changes.current(db.session)
+    cache = current_app.extensions.setdefault("vitrina_data_version", {})
+    now = monotonic()
+    with _version_lock:
+        if cache and now - cache["at"] < ttl:
+            return cache["value"]
+    value = changes.current(db.session)
+    with _version_lock:
+        cache.update(at=now, value=value)
+    return value
+
+
+def version(feed: Feed) -> FeedVersion:
+    """ETag and Last-Modified without building the calendar: one primary-key lookup.
+
+    The data version moves with every change a feed could show (app/domain/changes.py), so a
+    change anywhere makes every feed refetch once — and the bytes come back identical where
+    nothing of that feed changed. Today's date is part of the tag: rows that leave the window
+    or the grace period show by the next day.
     """
     b = _bounds()
-    values: list[object] = []
-    aggregates = []
-    if feed.weeks or feed.deadlines or feed.roster_in_description:
-        slots = _slot_select(feed, b).with_only_columns(
-            Slot.id, Slot.updated_at, Slot.sequence, Slot.state
-        )
-        sq = slots.subquery()
-        aggregates += [
-            select(func.count()).select_from(sq).scalar_subquery(),
-            select(func.max(sq.c.updated_at)).scalar_subquery(),
-            select(func.coalesce(func.sum(sq.c.sequence), 0)).scalar_subquery(),
-            # Hosts and quotas: a checksum over (commune, stands, host) of the feed's slots.
-            select(
-                func.coalesce(
-                    func.sum(
-                        SlotAllocation.commune_id
-                        * (SlotAllocation.stands + 1)
-                        * (1 + 7 * cast(SlotAllocation.is_host, Integer))
-                    ),
-                    0,
-                )
-            )
-            .where(SlotAllocation.slot_id.in_(select(sq.c.id)))
-            .scalar_subquery(),
-        ]
-    if feed.stands or feed.roster_in_description:
-        rq = _roster_select(
-            feed,
-            b,
-            StandAssignment.id,
-            StandAssignment.assigned_at,
-            StandAssignment.released_at,
-            Nomination.updated_at.label("nomination_updated_at"),
-            Nomination.sequence,
-            Entrepreneur.updated_at.label("entrepreneur_updated_at"),
-        ).subquery()
-        aggregates += [
-            select(func.count()).select_from(rq).scalar_subquery(),
-            select(func.max(rq.c.assigned_at)).scalar_subquery(),
-            select(func.max(rq.c.released_at)).scalar_subquery(),
-            select(func.max(rq.c.nomination_updated_at)).scalar_subquery(),
-            select(func.coalesce(func.sum(rq.c.sequence), 0)).scalar_subquery(),
-            select(func.max(rq.c.entrepreneur_updated_at)).scalar_subquery(),
-        ]
-    if feed.stands:
-        aggregates.append(
-            select(func.count())
-            .select_from(VenueClosure)
-            .where(VenueClosure.day >= b.window_start)
-            .scalar_subquery()
-        )
-    if aggregates:
-        values = list(db.session.execute(select(*aggregates)).one())
+    data_version, changed_at = _data_version()
     midnight = datetime.combine(b.today, time(0), tzinfo=clock.VENUE_TZ).astimezone(UTC)
-    stamps = [v for v in values if isinstance(v, datetime)] + [midnight]
     material = json.dumps(
-        [FORMAT_VERSION, feed.key, b.today.isoformat(), *map(_plain, values)], sort_keys=True
+        [FORMAT_VERSION, feed.key, b.today.isoformat(), data_version], sort_keys=True
     )
     etag = hashlib.sha256(material.encode()).hexdigest()[:32]
-    return FeedVersion(etag=etag, last_modified=max(stamps).replace(microsecond=0))
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, int | float | str) or value is None:
-        return value
-    return str(value)
+    last_modified = max(changed_at, midnight) if changed_at else midnight
+    return FeedVersion(etag=etag, last_modified=last_modified.replace(microsecond=0))
 
 
 # --- the build -----------------------------------------------------------------------------

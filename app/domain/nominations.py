@@ -199,6 +199,7 @@ class Candidate:
     weeks: int  # weeks attended, ever
     last_week: date | None
     problem: str | None
+    no_shows: int  # weeks given and not come to
     nominated: bool  # already has a live nomination for this slot
 
     @property
@@ -210,7 +211,8 @@ def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) ->
     """The commune's entrepreneurs for this slot, those who have never been first.
 
     The hint: people who have not been to the mall yet rank above repeat participants, then
-    those whose last week is longest ago. A fixed number of queries, whatever the registry size.
+    those whose last week is longest ago; anyone with no-shows goes after those without.
+    A fixed number of queries, whatever the registry size.
     """
     query = (
         select(Entrepreneur)
@@ -244,6 +246,7 @@ def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) ->
             entrepreneur=e,
             weeks=stats[e.id].weeks,
             last_week=stats[e.id].last_week,
+            no_shows=stats[e.id].no_shows,
             problem=eligibility_problem(e, slot, weeks_this_year=weeks.get(e.id, 0)),
             nominated=e.id in nominated,
         )
@@ -253,6 +256,7 @@ def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) ->
         key=lambda c: (
             c.nominated,
             c.problem is not None,
+            c.no_shows,  # who did not come when given a week goes after those who did
             c.weeks,
             c.last_week or date.min,
             c.entrepreneur.business_name.lower(),

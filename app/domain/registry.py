@@ -352,22 +352,29 @@ def update_entrepreneur(entrepreneur: Entrepreneur, data: dict[str, Any], *, by:
 class Participation:
     weeks: int = 0  # weeks attended at the mall
     last_week: date | None = None
+    no_shows: int = 0  # weeks given and not come to: they lower the nomination hint
 
 
 def participation(entrepreneur_ids: list[int]) -> dict[int, Participation]:
     """Weeks attended and the last one, for many entrepreneurs in one query."""
     if not entrepreneur_ids:
         return {}
+    attended = Nomination.state == NominationState.ATTENDED
     rows = db.session.execute(
-        select(Nomination.entrepreneur_id, func.count(), func.max(Slot.starts_on))
+        select(
+            Nomination.entrepreneur_id,
+            func.count().filter(attended),
+            func.max(Slot.starts_on).filter(attended),
+            func.count().filter(Nomination.state == NominationState.NO_SHOW),
+        )
         .join(Slot, Slot.id == Nomination.slot_id)
         .where(
             Nomination.entrepreneur_id.in_(entrepreneur_ids),
-            Nomination.state == NominationState.ATTENDED,
+            Nomination.state.in_([NominationState.ATTENDED, NominationState.NO_SHOW]),
         )
         .group_by(Nomination.entrepreneur_id)
     ).all()
-    found = {eid: Participation(n, last) for eid, n, last in rows}
+    found = {eid: Participation(n, last, no_shows) for eid, n, last, no_shows in rows}
     return {eid: found.get(eid, Participation()) for eid in entrepreneur_ids}
 
 

@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.calendars import CalendarToken
+from app.models.changes import DataVersion
 from app.models.communes import Commune
 from app.models.nominations import Nomination, NominationState, StandAssignment
 from app.models.registry import (
@@ -33,6 +34,7 @@ __all__ = [
     "CalendarToken",
     "Category",
     "Commune",
+    "DataVersion",
     "CommuneUnavailability",
     "Entrepreneur",
     "ImportState",

@@ -111,7 +111,9 @@ class StandAssignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"), index=True)
     stand_id: Mapped[int] = mapped_column(ForeignKey("stand.id"), index=True)
-    nomination_id: Mapped[int] = mapped_column(ForeignKey("nomination.id"))
+    # Indexed in full (not only the live partial index): feeds count every assignment a
+    # nomination ever had to compute SEQUENCE, and at scale that scan dominated.
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nomination.id"), index=True)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

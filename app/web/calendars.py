@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -62,13 +64,36 @@ def _install_log_filter(_state) -> None:
 # --- feeds ---------------------------------------------------------------------------------
 
 
+# Built feeds by ETag, per app. The tag names the data version, the day and the feed, so a
+# cached body can never be stale: any change moves the version and misses. Most clients (Google
+# Calendar among them) poll without If-None-Match, so they are served from here.
+_BODIES_MAX = 64
+_bodies_lock = threading.Lock()
+
+
+def _body(feed: feeds.Feed, etag: str) -> bytes:
+    bodies: OrderedDict[str, bytes] = current_app.extensions.setdefault(
+        "vitrina_feed_bodies", OrderedDict()
+    )
+    with _bodies_lock:
+        if (body := bodies.get(etag)) is not None:
+            bodies.move_to_end(etag)
+            return body
+    body = feeds.build(feed)
+    with _bodies_lock:
+        bodies[etag] = body
+        while len(bodies) > _BODIES_MAX:
+            bodies.popitem(last=False)
+    return body
+
+
 def _serve(feed: feeds.Feed, *, private: bool, filename: str, attachment: bool = False):
     """ETag and Last-Modified come from a cheap version query; 304 without building."""
     ver = feeds.version(feed)
     if not is_resource_modified(request.environ, etag=ver.etag, last_modified=ver.last_modified):
         response = Response(status=304)
     else:
-        response = Response(feeds.build(feed), content_type="text/calendar; charset=utf-8")
+        response = Response(_body(feed, ver.etag), content_type="text/calendar; charset=utf-8")
         disposition = "attachment" if attachment else "inline"
         response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response.set_etag(ver.etag)

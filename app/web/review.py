@@ -213,6 +213,21 @@ def act(nomination_id: int, action: str):
     return redirect(url_for("review.queue", slot_id=nomination.slot_id))
 
 
+@bp.route("/nominations/<int:nomination_id>/stand", methods=["GET"])
+@roles(Role.ADMIN, Role.COORDINATOR)
+def stand_form(nomination_id: int):
+    """The free stands that suit this nomination, as a small form swapped into its row."""
+    nomination = db.session.get(Nomination, nomination_id) or abort(404)
+    slot = _slot_or_404(nomination.slot_id)
+    taken = {a.stand_id for a in review.live_assignments(slot.id)}
+    stands = [
+        s
+        for s in review.open_stands(slot)
+        if s.id not in taken and review.fits(s, nomination.entrepreneur) is None
+    ]
+    return render_template("review/_stand_form.html", nomination=nomination, stands=stands)
+
+
 @bp.route("/nominations/<int:nomination_id>/stand", methods=["POST"])
 @roles(Role.ADMIN, Role.COORDINATOR)
 def change_stand(nomination_id: int):

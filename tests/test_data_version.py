@@ -1,0 +1,25 @@
+"""The data version moves with schedule changes (so feeds revalidate) and not with others."""
+
+from app.domain import accounts, changes, rotation
+from app.models import Role
+from tests.factories import make_program, make_world
+
+
+def test_schedule_changes_move_the_version_and_account_changes_do_not(db):
+    world = make_world()
+    before, _ = changes.current(db.session)
+    program = make_program(world["venue"], year=2027)
+    rotation.plan_year(program, 2027, by=None, apply=True)
+    db.session.commit()
+    planned, changed_at = changes.current(db.session)
+    assert planned > before and changed_at is not None
+    accounts.create_user(email="otra@example.com", name="Otra", role=Role.VIEWER, by=None)
+    db.session.commit()
+    assert changes.current(db.session)[0] == planned
+    world["communes"][0].color = "#000000"
+    db.session.commit()
+    assert changes.current(db.session)[0] == planned + 1
+    db.session.rollback()
+    program.slots[0].notes = "x"
+    db.session.rollback()  # a change that never commits leaves no trace
+    assert changes.current(db.session)[0] == planned + 1
