@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from app import create_app
@@ -18,6 +19,12 @@ from app.extensions import db as _db
 
 POSTGRES_URL = os.environ.get("VITRINA_TEST_POSTGRES_URL")
 REQUIRE_ALL = os.environ.get("VITRINA_REQUIRE_ALL_TESTS") == "1"
+
+# CI must be reproducible: the same examples every run. Local runs keep exploring new ones
+# (and hypothesis' database replays any failure they find).
+settings.register_profile("ci", derandomize=True, database=None)
+if REQUIRE_ALL:
+    settings.load_profile("ci")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -246,6 +246,17 @@ def plan_shared(
 # --------------------------------------------------------------------------------------------
 
 
+def _carry(commune: CommuneInput) -> Fraction:
+    """The carry as the rational it stands for. Carries come back from last year's carry_out
+    as floats (5/6 → 0.8333333333333334); read exactly, that noise can tip an entitlement of
+    exactly 6 to 5.999…, whose floor is 5 — one turn short. Denominators here are sums of
+    weights and turn counts, far below a million."""
+    exact = Fraction(commune.carry)
+    near = exact.limit_denominator(1_000_000)
+    # Only snap float noise (a few ulps); a deliberately tiny carry stays as given.
+    return near if abs(near - exact) < Fraction(1, 10**12) else exact
+
+
 def _exact(value: float, what: str) -> Fraction:
     """The exact value of a finite float (or int), so later comparisons are exact."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -313,11 +324,11 @@ def _entitlements(communes: Sequence[CommuneInput], total: int) -> dict[int, _En
     if not communes:
         return {}
     total_weight = sum(Fraction(c.weight) for c in communes)
-    net_carry = sum(Fraction(c.carry) for c in communes)
+    net_carry = sum(_carry(c) for c in communes)
     partial: dict[int, tuple[Fraction, Fraction, Fraction, Fraction]] = {}
     for c in communes:
         share = Fraction(c.weight) / total_weight
-        carry = Fraction(c.carry)
+        carry = _carry(c)
         carry_used = carry - share * net_carry
         partial[c.id] = (share, carry, carry_used, share * total - carry_used)
     positive = sum(max(raw, Fraction(0)) for *_, raw in partial.values())
