@@ -254,6 +254,8 @@ def reassign(nomination: Nomination, stand: Stand, *, by: User) -> StandAssignme
     if not nomination_states.acts_for_mall(by):
         raise NotAllowed(_("Solo la coordinación del mall puede hacer esto."))
     slot = lock_slot(nomination.slot_id)
+    if slot.state in (SlotState.COMPLETED, SlotState.CANCELLED):
+        raise Conflict(_("La semana ya terminó o fue cancelada: su plano no cambia."))
     nomination = _fresh(nomination)
     current = live_assignment_of(nomination)
     if nomination.state not in SEATED or current is None:
