@@ -151,3 +151,34 @@ def test_stand_change_form_lists_only_free_suitable_stands(coordinator, world):
     text = html.get_data(as_text=True)
     assert text.count("<option") == 9  # 10 stands, one taken by this very nomination
     assert 'name="stand_id"' in text and "<html" not in text
+
+
+def test_queue_is_served_from_cache_until_the_data_changes(app, coordinator, world, db):
+    path = f"/review/slots/{world['slot'].id}"
+    first = coordinator.get(path).get_data(as_text=True)
+    statements = []
+
+    def before(*_):
+        statements.append(1)
+
+    event.listen(_db.engine, "before_cursor_execute", before)
+    try:
+        again = coordinator.get(path).get_data(as_text=True)
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", before)
+    assert again == first and len(statements) <= 3  # the session's user and the data version
+    # Another coordinator's session: same rows, their own CSRF token and name.
+    other = app.test_client()
+    login(other, "admin@example.com")
+    theirs = other.get(path).get_data(as_text=True)
+    from tests.conftest import csrf_from
+
+    assert csrf_from(theirs) != csrf_from(first) and "admin" in theirs
+    # The token put back into the cached page is valid for that session.
+    response = other.post(
+        f"/nominations/{world['people'][0].id}/approve",
+        headers={"HX-Request": "true", "X-CSRFToken": csrf_from(theirs)},
+    )
+    assert response.status_code == 200
+    after = coordinator.get(path).get_data(as_text=True)
+    assert 'data-testid="count-free">9<' in after and after != first

@@ -22,6 +22,7 @@ from app.models import (
     Stand,
     StandAssignment,
 )
+from app.web import page_cache
 from app.web.access import actor, roles
 from app.web.htmx import is_htmx
 
@@ -142,8 +143,14 @@ def queue_context(slot: Slot) -> dict:
 @bp.route("/review/slots/<int:slot_id>")
 @roles(Role.ADMIN, Role.COORDINATOR, Role.VIEWER)
 def queue(slot_id: int):
-    slot = _slot_or_404(slot_id)
-    return render_template("review/queue.html", **queue_context(slot))
+    user = actor()
+    # Who is looking: the name in the navigation, and whether the buttons show.
+    key = ("review.queue", slot_id, user.id, user.name, user.role.value, user.session_version)
+
+    def render() -> str:
+        return render_template("review/queue.html", **queue_context(_slot_or_404(slot_id)))
+
+    return page_cache.cached(key, render)
 
 
 def _row_response(
