@@ -505,7 +505,7 @@ _COMPANY_BODY_RANGE = (76_000_000, 77_999_999)
 
 @dataclass(frozen=True)
 class DemoEntrepreneur:
-    """One entrepreneur in the form the app stores: RUT normalized, phone +569XXXXXXXX,
+    """One entrepreneur in the form the app stores: RUT normalized, phone "+569" and eight digits,
     category a slug of CATEGORIES, sanitary data present exactly for food categories."""
 
     business_name: str

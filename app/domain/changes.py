@@ -9,38 +9,24 @@ from __future__ import annotations
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import (
-    Category,
-    Commune,
-    Entrepreneur,
-    Nomination,
-    OpeningHours,
-    Program,
-    Slot,
-    SlotAllocation,
-    Stand,
-    StandAssignment,
-    StandClosure,
-    Venue,
-    VenueClosure,
-)
+from app import models as m
 from app.models.changes import DataVersion
 from app.models.types import utcnow
 
 TRACKED = (
-    Category,
-    Commune,
-    Entrepreneur,
-    Nomination,
-    OpeningHours,
-    Program,
-    Slot,
-    SlotAllocation,
-    Stand,
-    StandAssignment,
-    StandClosure,
-    Venue,
-    VenueClosure,
+    m.Category,
+    m.Commune,
+    m.Entrepreneur,
+    m.Nomination,
+    m.OpeningHours,
+    m.Program,
+    m.Slot,
+    m.SlotAllocation,
+    m.Stand,
+    m.StandAssignment,
+    m.StandClosure,
+    m.Venue,
+    m.VenueClosure,
 )
 
 

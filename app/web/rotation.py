@@ -253,16 +253,26 @@ def _domain_failure(slot: Slot, exc: DomainError):
     raise exc
 
 
+def _act(slot: Slot, action, message):
+    """Runs one change to the week: the panel with the message, or with the refusal (4xx)."""
+    try:
+        action()
+    except DomainError as exc:
+        return _domain_failure(slot, exc)
+    db.session.commit()
+    return _slot_response(slot, message() if callable(message) else message)
+
+
 @bp.route("/slots/<int:slot_id>/transitions/<name>", methods=["POST"])
 @roles(*COORDINATORS)
 def transition(slot_id: int, name: str):
     slot = _slot_or_404(slot_id)
-    try:
-        slot_states.transition_slot(slot, name, by=actor(), reason=request.form.get("reason", ""))
-    except DomainError as exc:
-        return _domain_failure(slot, exc)
-    db.session.commit()
-    return _slot_response(slot, _("Estado actualizado."))
+    reason = request.form.get("reason", "")
+    return _act(
+        slot,
+        lambda: slot_states.transition_slot(slot, name, by=actor(), reason=reason),
+        _("Estado actualizado."),
+    )
 
 
 @bp.route("/slots/<int:slot_id>/host", methods=["POST"])
@@ -270,32 +280,30 @@ def transition(slot_id: int, name: str):
 def override_host(slot_id: int):
     slot = _slot_or_404(slot_id)
     commune = db.session.get(Commune, request.form.get("commune_id", type=int) or 0)
-    try:
+
+    def change() -> None:
         if commune is None:
             raise Invalid(_("Elija una comuna."))
         rotation.override_host(slot, commune, by=actor(), reason=request.form.get("reason", ""))
-    except DomainError as exc:
-        return _domain_failure(slot, exc)
-    db.session.commit()
-    return _slot_response(slot, _("La semana ahora es de %(c)s.", c=commune.name))
+
+    return _act(slot, change, lambda: _("La semana ahora es de %(c)s.", c=commune.name))
 
 
 @bp.route("/slots/<int:slot_id>/quotas", methods=["POST"])
 @roles(*COORDINATORS)
 def override_quotas(slot_id: int):
     slot = _slot_or_404(slot_id)
-    quotas = {}
-    try:
+
+    def change() -> None:
+        quotas = {}
         for commune in _communes():
             raw = request.form.get(f"quota-{commune.id}", "0").strip() or "0"
             if not raw.isdigit():
                 raise Invalid(_("El cupo de %(c)s debe ser un número entero.", c=commune.name))
             quotas[commune.id] = int(raw)
         rotation.override_quotas(slot, quotas, by=actor(), reason=request.form.get("reason", ""))
-    except DomainError as exc:
-        return _domain_failure(slot, exc)
-    db.session.commit()
-    return _slot_response(slot, _("Cupos actualizados."))
+
+    return _act(slot, change, _("Cupos actualizados."))
 
 
 @bp.route("/slots/<int:slot_id>/swaps", methods=["POST"])
@@ -303,14 +311,13 @@ def override_quotas(slot_id: int):
 def request_swap(slot_id: int):
     slot = _slot_or_404(slot_id)
     other = db.session.get(Slot, request.form.get("other_slot_id", type=int) or 0)
-    try:
+
+    def change() -> None:
         if other is None:
             raise Invalid(_("Elija la semana que quiere a cambio."))
         swaps.request_swap(slot, other, by=actor(), reason=request.form.get("reason", ""))
-    except DomainError as exc:
-        return _domain_failure(slot, exc)
-    db.session.commit()
-    return _slot_response(slot, _("Solicitud de intercambio enviada a la otra comuna."))
+
+    return _act(slot, change, _("Solicitud de intercambio enviada a la otra comuna."))
 
 
 @bp.route("/swaps/<int:swap_id>/<any(accept, reject, approve):action>", methods=["POST"])
@@ -573,7 +580,8 @@ def remove_unavailability(row_id: int):
 @roles(*COORDINATORS)
 def move(slot_id: int):
     slot = _slot_or_404(slot_id)
-    try:
+
+    def change() -> None:
         raw = request.form.get("starts_on", "")
         try:
             starts_on = date.fromisoformat(raw)
@@ -582,7 +590,5 @@ def move(slot_id: int):
         rotation_settings.move_slot(
             slot, starts_on, by=actor(), reason=request.form.get("reason", "")
         )
-    except DomainError as exc:
-        return _domain_failure(slot, exc)
-    db.session.commit()
-    return _slot_response(slot, _("Semana movida."))
+
+    return _act(slot, change, _("Semana movida."))
