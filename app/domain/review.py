@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
-from app.domain import audit, nomination_states
+from app.domain import audit, nomination_states, stands
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.models import (
@@ -29,7 +29,6 @@ from app.models import (
     SlotState,
     Stand,
     StandAssignment,
-    StandClosure,
     User,
 )
 
@@ -62,20 +61,8 @@ def _fresh(nomination: Nomination) -> Nomination:
 
 def open_stands(slot: Slot) -> list[Stand]:
     """Active stands of the venue not closed during the slot's week."""
-    closed = select(StandClosure.stand_id).where(
-        StandClosure.starts_on <= slot.ends_on, StandClosure.ends_on >= slot.starts_on
-    )
-    return list(
-        db.session.execute(
-            select(Stand)
-            .where(
-                Stand.venue_id == slot.program.venue_id,
-                Stand.active.is_(True),
-                Stand.id.not_in(closed),
-            )
-            .order_by(Stand.code)
-        ).scalars()
-    )
+    query = stands.open_during(slot.program.venue_id, slot.starts_on, slot.ends_on)
+    return list(db.session.execute(query.order_by(Stand.code)).scalars())
 
 
 def live_assignments(slot_id: int) -> list[StandAssignment]:

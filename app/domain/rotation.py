@@ -19,6 +19,7 @@ from app.domain.rotation_planner import (
     plan_host_rotation,
     plan_shared,
 )
+from app.domain.stands import open_during
 from app.extensions import db
 from app.models import (
     AllocationMode,
@@ -30,8 +31,6 @@ from app.models import (
     Slot,
     SlotAllocation,
     SlotState,
-    Stand,
-    StandClosure,
     User,
 )
 from app.models.nominations import RELEASED_STATES
@@ -51,14 +50,8 @@ def deadline_for(program: Program, starts_on: date) -> datetime:
 
 
 def open_stand_count(venue_id: int, starts_on: date, ends_on: date) -> int:
-    closed = select(StandClosure.stand_id).where(
-        StandClosure.starts_on <= ends_on, StandClosure.ends_on >= starts_on
-    )
-    return db.session.execute(
-        select(func.count())
-        .select_from(Stand)
-        .where(Stand.venue_id == venue_id, Stand.active.is_(True), Stand.id.not_in(closed))
-    ).scalar_one()
+    open_stands = open_during(venue_id, starts_on, ends_on).subquery()
+    return db.session.execute(select(func.count()).select_from(open_stands)).scalar_one()
 
 
 def generate_slots(program: Program, year: int, *, by: User | None) -> GenerationResult:

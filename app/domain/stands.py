@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from app.domain import audit
 from app.domain.errors import Conflict, Invalid, NotAllowed
@@ -124,6 +124,17 @@ def place_stand(stand: Stand, x: int, y: int, *, by: User) -> None:
         raise Invalid(_("La posición queda fuera del plano."))
     stand.map_x, stand.map_y = x, y
     db.session.flush()
+
+
+def open_during(venue_id: int, start: date, end: date) -> Select:
+    """Active stands of the venue not closed at any point of [start, end]: one definition of
+    a week's capacity for the planner and the review alike."""
+    closed = select(StandClosure.stand_id).where(
+        StandClosure.starts_on <= end, StandClosure.ends_on >= start
+    )
+    return select(Stand).where(
+        Stand.venue_id == venue_id, Stand.active.is_(True), Stand.id.not_in(closed)
+    )
 
 
 def closed_on(venue_id: int, start: date, end: date) -> dict[int, StandClosure]:

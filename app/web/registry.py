@@ -297,26 +297,32 @@ class CategoryForm(FlaskForm):
     active = BooleanField(_l("Activa"), default=True)
 
 
+def _save_category(form: CategoryForm, category: Category | None):
+    """Creates or edits a category from its form; the error, if any, goes on the name field."""
+    try:
+        saved = registry.save_category(
+            category,
+            name=form.name.data or "",
+            requires_food_permit=form.requires_food_permit.data,
+            active=form.active.data,
+            by=actor(),
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        form.name.errors.append(exc.message)
+        return None, exc.status
+    db.session.commit()
+    return saved, 200
+
+
 @bp.route("/categories", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def categories():
     form = CategoryForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            category = registry.save_category(
-                None,
-                name=form.name.data or "",
-                requires_food_permit=form.requires_food_permit.data,
-                active=form.active.data,
-                by=actor(),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.name.errors.append(exc.message)
-            status = exc.status
-        else:
-            db.session.commit()
+        category, status = _save_category(form, None)
+        if category is not None:
             flash(_("Se agregó la categoría «%(name)s».", name=category.name), "success")
             return redirect(url_for("registry.categories"))
     elif request.method == "POST":
@@ -335,20 +341,8 @@ def edit_category(category_id: int):
     form = CategoryForm(obj=category if request.method == "GET" else None)
     status = 200
     if form.validate_on_submit():
-        try:
-            registry.save_category(
-                category,
-                name=form.name.data or "",
-                requires_food_permit=form.requires_food_permit.data,
-                active=form.active.data,
-                by=actor(),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.name.errors.append(exc.message)
-            status = exc.status
-        else:
-            db.session.commit()
+        saved, status = _save_category(form, category)
+        if saved is not None:
             flash(_("Categoría actualizada."), "success")
             return redirect(url_for("registry.categories"))
     elif request.method == "POST":
