@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from app.extensions import db, login_manager
 
@@ -31,14 +32,23 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
+        from app.domain import changes
         from app.models import User
 
         user_id, _, version = session_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        # One round trip for who is asking and which data they see: cached pages key on the
+        # data version (app/web/page_cache.py) and would otherwise query it separately.
+        row = db.session.execute(
+            changes.with_version(select(User).where(User.id == int(user_id)))
+        ).one_or_none()
+        if row is None:
+            return None
+        user, data_version = row
+        changes.note(db.session, data_version)
         # An older session_version means logout, password change or deactivation since.
-        if user is None or not user.active or user.session_version != int(version):
+        if not user.active or user.session_version != int(version):
             return None
         return user
 

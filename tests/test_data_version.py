@@ -1,5 +1,7 @@
 """The data version moves with schedule changes (so feeds revalidate) and not with others."""
 
+import pytest
+
 from app.domain import accounts, changes, rotation
 from app.models import Role
 from tests.factories import make_program, make_world
@@ -23,3 +25,23 @@ def test_schedule_changes_move_the_version_and_account_changes_do_not(db):
     program.slots[0].notes = "x"
     db.session.rollback()  # a change that never commits leaves no trace
     assert changes.current(db.session)[0] == planned + 1
+
+
+@pytest.mark.db
+def test_a_session_reads_the_version_once_and_forgets_it_when_it_changes_data(db):
+    from sqlalchemy import select
+
+    from app.models import User
+
+    world = make_world()
+    db.session.commit()
+    user, version = db.session.execute(
+        changes.with_version(select(User).where(User.id == world["users"]["coordinator"].id))
+    ).one()
+    assert user.id == world["users"]["coordinator"].id and version == changes.current(db.session)[0]
+    changes.note(db.session, version)
+    assert changes.seen(db.session) == version
+    # Its own schedule change forgets the stale read: the next look goes to the database.
+    world["communes"][0].color = "#111111"
+    db.session.flush()
+    assert changes.seen(db.session) == version + 1

@@ -6,7 +6,7 @@ A listener on every flush, rather than a call in each domain function: a change 
 
 from __future__ import annotations
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Select, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from app import models as m
@@ -38,10 +38,16 @@ def _touches_schedule(session: Session) -> bool:
     )
 
 
+# Where a session keeps the version it has read, so a request asks the database only once.
+_SEEN = "vitrina.data_version"
+
+
 @event.listens_for(Session, "before_flush")
 def _bump(session: Session, _context, _instances) -> None:
     if not _touches_schedule(session):
         return
+    # This session's own change moves the version: what it read before no longer holds.
+    session.info.pop(_SEEN, None)
     # Core statements on the session's connection: no autoflush, no recursion.
     connection = session.connection()
     bumped = connection.execute(
@@ -58,3 +64,25 @@ def current(session: Session) -> tuple[int, object]:
         select(DataVersion.version, DataVersion.changed_at).where(DataVersion.id == 1)
     ).one_or_none()
     return (row.version, row.changed_at) if row else (0, None)
+
+
+def with_version(query: Select) -> Select:
+    """Adds the data version to a query as a last column: the sign-in lookup that runs on every
+    signed-in request brings it along, and a cached page then needs no query of its own."""
+    return query.add_columns(DataVersion.version).outerjoin(DataVersion, DataVersion.id == 1)
+
+
+def note(session: Session, version: int | None) -> None:
+    """Records a version read alongside another query (see with_version)."""
+    session.info[_SEEN] = version or 0
+
+
+def seen(session: Session) -> int:
+    """The version this session read first, reading it now if it has not yet. Read once per
+    request, before the page is built: a page is then never filed under a newer version than
+    the data it shows (at worst under an older one, which only costs a rebuild)."""
+    version = session.info.get(_SEEN)
+    if version is None:
+        version = current(session)[0]
+        note(session, version)
+    return version
