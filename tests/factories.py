@@ -225,3 +225,98 @@ def make_registry_access_values(world: dict) -> dict:
         "reg_other_import": their_import.token,
         "reg_category_id": category.id,
     }
+
+
+# --- the public showcase --------------------------------------------------------------------
+
+# What must never reach a public page: everything of Beto (who did not agree to be shown) and
+# the owner's name, RUT, email and phone of everyone.
+SHOWCASE_PEOPLE = {
+    "ana": {
+        "commune": "melipilla",
+        "rut": "12345678-5",
+        "business_name": "Quesos Ana",
+        "owner_name": "Ana Titular Reservada",
+        "email": "ana.privado@example.com",
+        "phone": "+56911112222",
+        "description": "Quesos frescos de cabra hechos en Pomaire.",
+        "website": "https://quesosana.cl/tienda",
+        "public_consent": True,
+    },
+    "beto": {
+        "commune": "melipilla",
+        "rut": "11111111-1",
+        "business_name": "Miel Beto Oculta",
+        "owner_name": "Beto Titular Escondido",
+        "email": "beto.privado@example.com",
+        "phone": "+56933334444",
+        "description": "Texto de Beto que nadie debe ver.",
+        "website": "https://beto-oculto.cl",
+        "public_consent": False,
+    },
+    "carla": {
+        "commune": "alhue",
+        "rut": "22222222-2",
+        "business_name": "Cerámica Carla",
+        "owner_name": "Carla Titular Privada",
+        "email": "carla.privado@example.com",
+        "phone": "+56955556666",
+        "description": "Greda de Alhué.",
+        "website": "",
+        "public_consent": True,
+    },
+    "dora": {  # approved, then cancelled: her stand was released
+        "commune": "melipilla",
+        "rut": "33333333-3",
+        "business_name": "Dulces Dora Retirada",
+        "owner_name": "Dora Titular",
+        "email": "dora.privado@example.com",
+        "phone": "+56977778888",
+        "description": "",
+        "website": "",
+        "public_consent": True,
+    },
+}
+SHOWCASE_DURING = datetime(2027, 1, 13, 15, 0, tzinfo=UTC)  # inside the January week
+SHOWCASE_BEFORE = datetime(2027, 1, 5, 15, 0, tzinfo=UTC)  # before it, roster published
+
+
+def make_showcase_world(app) -> dict:
+    """The January 2027 week published with its stands (Melipilla 3, Alhué 1), built through
+    the nomination and review rules; February (Alhué) and April (Melipilla) planned, March
+    cancelled. The clock stands inside the January week."""
+    from app.domain import nominations, review, rotation, slot_states
+
+    world = make_nominations_world(app, stands=3)
+    slot, program = world["slot"], world["program"]
+    coordinator = world["users"]["coordinator"]
+    officers = {"melipilla": world["users"]["officer"], "alhue": world["users"]["other_officer"]}
+    communes = {"melipilla": world["melipilla"], "alhue": world["alhue"]}
+    people, picked = {}, {}
+    for key, spec in SHOWCASE_PEOPLE.items():
+        data = dict(spec)
+        commune = communes[data.pop("commune")]
+        officer = officers[commune.slug]
+        people[key] = register(commune, world["crafts"], data.pop("rut"), by=officer, **data)
+        picked[key] = nominations.nominate(slot, people[key], by=officer)
+    for slug, commune in communes.items():
+        nominations.submit_list(slot, commune, by=officers[slug])
+    slot_states.transition_slot(slot, "close_nominations", by=coordinator)
+    stands = {key: review.approve(n, by=coordinator).stand for key, n in picked.items()}
+    review.decide(picked["dora"], "cancel", by=coordinator, reason="Se retiró")
+    slot_states.transition_slot(slot, "publish", by=coordinator)
+    february, march, april = program.slots[1], program.slots[2], program.slots[3]
+    melipilla, alhue = world["melipilla"], world["alhue"]
+    for week, host in ((february, alhue), (march, melipilla), (april, melipilla)):
+        rotation.set_allocations(week, {host.id: 10}, host_id=host.id, by=None, reason="prueba")
+    slot_states.transition_slot(march, "cancel", by=coordinator, reason="Remodelación")
+    db.session.commit()
+    app.config["FIXED_NOW"] = SHOWCASE_DURING
+    return {
+        **world,
+        "people": people,
+        "stands": stands,
+        "february": february,
+        "march": march,
+        "april": april,
+    }

@@ -99,7 +99,13 @@ MATRIX: dict[str, list[Case]] = {
     "auth.logout": [Case("POST", "/logout", everyone(LOGIN))],
     "auth.password": [Case("GET", "/account/password", staff_only())],
     "auth.language": [Case("POST", "/language/en", everyone())],
-    "main.home": [Case("GET", "/", staff_only())],
+    # Visitors are sent on to the public showcase (/mall); signed-in users get their home.
+    "main.home": [Case("GET", "/", everyone())],
+    "showcase.index": [Case("GET", "/mall", everyone())],
+    "showcase.commune": [
+        Case("GET", "/mall/communes/melipilla", everyone()),
+        Case("GET", "/mall/communes/no-existe", everyone(NOT_FOUND)),
+    ],
     "admin.users": [Case("GET", "/admin/users", admin_only())],
     "admin.new_user": [Case("GET", "/admin/users/new", admin_only())],
     "admin.edit_user": [

@@ -6,6 +6,7 @@ A page whose count grows with the data has an N+1 query; the bound keeps pages f
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -13,7 +14,7 @@ from sqlalchemy import event, select
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from app.models import Commune, Program, Slot, SlotState
+from app.models import Commune, Program, Slot, SlotAllocation, SlotState
 
 # Page → the most statements it may run (login/session lookups included).
 BUDGET = {
@@ -29,6 +30,9 @@ BUDGET = {
     "mall feed": 12,
     "mall feed 304": 6,
     "commune feed": 12,
+    "mall showcase": 12,
+    "mall showcase 304": 2,
+    "commune showcase": 8,
 }
 
 
@@ -73,6 +77,13 @@ def pages(app) -> dict[str, tuple[str, str, dict]]:
         )
         commune = db.session.execute(select(Commune).order_by(Commune.id)).scalars().first()
         year = program.ends_on.year  # a year with earlier years before it, at any scale
+        host = db.session.execute(
+            select(Commune)
+            .join(SlotAllocation, SlotAllocation.commune_id == Commune.id)
+            .where(SlotAllocation.slot_id == full.id, SlotAllocation.stands > 0)
+        ).scalar_one()
+    # The showcase pages on a day of the full week: its roster is on the page.
+    during = datetime.combine(full.starts_on + timedelta(days=2), time(15), tzinfo=UTC)
     return {
         "officer home": ("officer", "/", {}),
         "coordinator home": ("coordinator", "/", {}),
@@ -86,6 +97,9 @@ def pages(app) -> dict[str, tuple[str, str, dict]]:
         "mall feed": (None, "/calendar/mall.ics", {}),
         "mall feed 304": (None, "/calendar/mall.ics", {"etag": True}),
         "commune feed": (None, f"/calendar/communes/{commune.slug}.ics", {}),
+        "mall showcase": (None, "/mall", {"at": during}),
+        "mall showcase 304": (None, "/mall", {"at": during, "etag": True}),
+        "commune showcase": (None, f"/mall/communes/{host.slug}", {"at": during}),
     }
 
 
@@ -98,6 +112,15 @@ def count(app, who: str | None, path: str, options: dict) -> int:
             emails["officer"] = f"{first.slug}@example.com"
     if who:
         login(client, emails[who])
+    if options.get("at"):
+        app.config["FIXED_NOW"] = options["at"]
+    try:
+        return _count(app, client, path, options)
+    finally:
+        app.config.pop("FIXED_NOW", None)
+
+
+def _count(app, client, path: str, options: dict) -> int:
     headers = {}
     if options.get("etag"):
         headers["If-None-Match"] = client.get(path).headers["ETag"]

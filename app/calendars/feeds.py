@@ -26,12 +26,18 @@ from time import monotonic
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import clock
 from app.calendars.builder import AllDay, CalendarInfo, DailyHours, Entry, Span, to_bytes
 from app.domain import changes
+from app.domain.roster import (
+    ROSTER_SLOT_STATES,
+    is_on_published_roster,
+    on_published_roster,
+    shown_publicly,
+)
 from app.extensions import db
 from app.i18n import fmt_datetime, fmt_week
 from app.models import (
@@ -39,7 +45,6 @@ from app.models import (
     Commune,
     Entrepreneur,
     Nomination,
-    NominationState,
     Program,
     Role,
     Slot,
@@ -58,12 +63,6 @@ CANCELLED_GRACE = timedelta(days=30)
 DEADLINE_LENGTH = timedelta(minutes=30)
 MALL_COLOR = "#0f766e"
 FEED_LOCALE = "es_CL"  # one language per feed: the ETag must not depend on the client
-ROSTER_SLOT_STATES = (SlotState.PUBLISHED, SlotState.IN_PROGRESS, SlotState.COMPLETED)
-ROSTER_NOMINATION_STATES = (
-    NominationState.APPROVED,
-    NominationState.CONFIRMED,
-    NominationState.ATTENDED,
-)
 
 
 @dataclass(frozen=True)
@@ -228,11 +227,7 @@ def _slot_select(feed: Feed, b: _Bounds) -> Select:
 
 def _roster_select(feed: Feed, b: _Bounds, *columns) -> Select:
     """Stand assignments of the feed: live ones, and those cancelled within the grace period."""
-    live = and_(
-        StandAssignment.released_at.is_(None),
-        Nomination.state.in_(ROSTER_NOMINATION_STATES),
-        Slot.state.in_(ROSTER_SLOT_STATES),
-    )
+    live = on_published_roster()
     recently_changed = or_(
         StandAssignment.released_at >= b.cutoff,
         Nomination.updated_at >= b.cutoff,
@@ -254,7 +249,7 @@ def _roster_select(feed: Feed, b: _Bounds, *columns) -> Select:
     else:
         query = query.where(Slot.ends_on >= b.window_start)
     if feed.public:
-        query = query.where(Entrepreneur.public_consent.is_(True))
+        query = query.where(shown_publicly())
     if feed.commune_id is not None:
         query = query.where(Nomination.commune_id == feed.commune_id)
     if feed.entrepreneur_id is not None:
@@ -440,9 +435,7 @@ def _load_roster(feed: Feed, b: _Bounds) -> list[_StandEvent]:
             else max(rows, key=lambda r: (r.assignment.assigned_at, r.assignment.id))
         )
         n, slot = chosen.nomination, chosen.slot
-        cancelled = not (
-            live and n.state in ROSTER_NOMINATION_STATES and slot.state in ROSTER_SLOT_STATES
-        )
+        cancelled = not (live and is_on_published_roster(chosen.assignment, n, slot))
         modified = max(
             [n.updated_at, slot.updated_at, chosen.entrepreneur.updated_at]
             + [r.assignment.assigned_at for r in rows]

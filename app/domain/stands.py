@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
@@ -11,10 +12,18 @@ from sqlalchemy import Select, func, select
 from app.domain import audit
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.extensions import db
-from app.models import Stand, StandClosure, User, Venue
+from app.models import Commune, Stand, StandClosure, User, Venue
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
 MAP_WIDTH, MAP_HEIGHT = 900, 300  # the stand map's SVG coordinate space
+
+
+@dataclass(frozen=True)
+class MapMark:
+    """A stand coloured on the map by its commune, with the name its tooltip shows."""
+
+    commune: Commune
+    label: str
 
 
 def _require(by: User) -> None:

@@ -49,6 +49,7 @@ def register_blueprints(app: Flask) -> None:
         registry,
         review,
         rotation,
+        showcase,
         stands,
     )
 
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
         audit,
         stands,
         review,
+        showcase,
     ):
         app.register_blueprint(module.bp)
 

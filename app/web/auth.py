@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.domain import accounts
 from app.domain.errors import Invalid
-from app.extensions import db, limiter
+from app.extensions import csrf, db, limiter
 from app.i18n import LANG_COOKIE, LOCALES
 from app.web.access import actor, public, staff
 
@@ -111,7 +111,12 @@ def password():
 
 @bp.route("/language/<lang>", methods=["POST"])
 @public
+@csrf.exempt
 def language(lang: str):
+    # Anonymous pages carry no CSRF token, so a shared cache may keep them; for a visitor the
+    # switch only sets a cookie. A signed-in user's stored preference changes: that needs it.
+    if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
     if lang not in LOCALES:
         return redirect(url_for("main.home"))
     if current_user.is_authenticated:

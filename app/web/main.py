@@ -1,8 +1,8 @@
-"""The signed-in home page, and small assets generated from data."""
+"""The home page (the public showcase for visitors), and small assets generated from data."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,14 +10,16 @@ from app import clock
 from app.domain import schedule
 from app.extensions import db
 from app.models import Commune
-from app.web.access import public, staff
+from app.web.access import public
 
 bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-@staff
+@public
 def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("showcase.index"))
     today = clock.today()
     return render_template(
         "main/home.html",

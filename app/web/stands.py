@@ -85,9 +85,16 @@ def index():
                 )
             ).scalars()
         }
+    marks = {
+        stand_id: stand_ops.MapMark(
+            commune=a.nomination.commune, label=a.nomination.entrepreneur.business_name
+        )
+        for stand_id, a in assigned.items()
+    }
     return render_template(
         "stands/index.html",
         assigned=assigned,
+        marks=marks,
         venue=venue,
         stands=stands,
         closed=stand_ops.closed_on(venue.id, start, end),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -33,12 +36,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
+@contextmanager
+def demo_server(directory: Path, fixed_now: datetime | None = None) -> Iterator[str]:
+    """A threaded server on a free port with the demo loaded; its clock fixed when given."""
+
     class Config(TestConfig):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{directory / 'live.db'}"
         SECRET_KEY = "browser-test-secret"
         LOGIN_RATE_LIMIT = "1000 per minute"
+        FIXED_NOW = fixed_now
 
     app = create_app(Config)
     with app.app_context():
@@ -51,8 +57,16 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    with demo_server(tmp_path_factory.mktemp("live")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,133 @@
+"""The public showcase, "Esta semana en el mall": the week on now and who is there, the weeks
+to come and each commune's turns. For anyone, cacheable, with OpenGraph tags for sharing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, make_response, render_template, request, session
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.http import is_resource_modified
+
+from app import clock
+from app.domain import changes, showcase
+from app.domain import stands as stand_ops
+from app.extensions import db
+from app.i18n import fmt_week
+from app.web.access import public
+
+bp = Blueprint("showcase", __name__)
+
+PAGE_VERSION = "1"  # bump when the pages' layout changes, so every ETag changes with it
+MAX_AGE = 60  # seconds a shared cache may serve a page before revalidating
+
+
+@bp.route("/mall")
+@public
+def index():
+    return _serve("mall", _render_mall)
+
+
+@bp.route("/mall/communes/<slug>")
+@public
+def commune(slug: str):
+    found = showcase.get_commune(slug)
+    return _serve(f"commune:{found.id}", lambda: _render_commune(found))
+
+
+def _render_mall() -> str:
+    today = clock.today()
+    show = showcase.mall_showcase(today=today)
+    if show.week is None:
+        description = _(
+            "Semanas de emprendedores de la provincia de Melipilla en Mall Espacio Urbano "
+            "Melipilla: próximas fechas y comunas anfitrionas."
+        )
+    else:
+        description = ngettext(
+            "Semana del %(week)s: %(num)d emprendimiento de %(communes)s en Mall Espacio "
+            "Urbano Melipilla.",
+            "Semana del %(week)s: %(num)d emprendimientos de %(communes)s en Mall Espacio "
+            "Urbano Melipilla.",
+            len(show.stands),
+            week=fmt_week(show.week.starts_on, show.week.ends_on),
+            communes=", ".join(a.commune.name for a in showcase.hosts(show.week)),
+        )
+    return render_template(
+        "showcase/mall.html",
+        show=show,
+        today=today,
+        hosts=showcase.hosts,
+        map_width=stand_ops.MAP_WIDTH,
+        map_height=stand_ops.MAP_HEIGHT,
+        og=_og(_("Esta semana en el mall"), description),
+    )
+
+
+def _render_commune(commune) -> str:
+    today = clock.today()
+    show = showcase.commune_showcase(commune, today=today)
+    description = _(
+        "Los próximos turnos de %(commune)s en Mall Espacio Urbano Melipilla y sus emprendedores.",
+        commune=commune.name,
+    )
+    return render_template(
+        "showcase/commune.html",
+        show=show,
+        today=today,
+        hosts=showcase.hosts,
+        og=_og(_("%(commune)s en el mall", commune=commune.name), description),
+    )
+
+
+def _og(title: str, description: str) -> dict[str, str]:
+    # The configured public address, not the request's Host header: a cached page must not
+    # carry whatever host a client sent.
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return {"title": title, "description": description, "url": base + request.path}
+
+
+def _serve(page: str, render: Callable[[], str]) -> Response:
+    """ETag from the data version, the venue's date, the language and the viewer; 304 without
+    rendering when it matches. Anonymous pages hold nothing personal (base.html leaves out the
+    CSRF token for them), so shared caches may keep them a minute."""
+    if session.get("_flashes"):  # a one-off message: render it, cache nothing
+        return make_response(render())
+    etag = _etag(page)
+    if is_resource_modified(request.environ, etag=etag):
+        response = make_response(render())
+    else:
+        response = Response(status=304)
+    response.set_etag(etag)
+    # Signed in, the nav is theirs. A visitor whose session cookie changes on this request
+    # (Flask-Login marks a leftover session of /login as not fresh) must not have that
+    # Set-Cookie stored by a shared cache either.
+    if current_user.is_authenticated or session.modified:
+        response.headers["Cache-Control"] = "private, no-cache"
+    else:
+        response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    response.vary.add("Accept-Language")  # anonymous visitors' language comes from it
+    return response
+
+
+def _etag(page: str) -> str:
+    data_version = changes.seen(db.session)  # read with the user when signed in
+    viewer = None
+    if current_user.is_authenticated:
+        user = current_user
+        viewer = [user.id, user.session_version, user.role.value, user.name, user.commune_id]
+    material = json.dumps(
+        [
+            PAGE_VERSION,
+            page,
+            clock.today().isoformat(),
+            data_version,
+            str(get_locale()),
+            viewer,
+        ]
+    )
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
