@@ -175,12 +175,10 @@ def endpoints(base: str) -> list[tuple[str, str, dict[str, str], int]]:
         ("baseline /healthz/live", "/healthz/live", {}, 200),
         ("/calendar/mall.ics (200)", "/calendar/mall.ics", {}, 200),
         ("/calendar/mall.ics (304)", "/calendar/mall.ics", {"If-None-Match": etag}, 304),
+        ("public showcase /mall", "/mall", {}, 200),
         ("officer home /", "/", {"Cookie": officer}, 200),
         ("review queue (full week)", f"/review/slots/{slot_id}", {"Cookie": coordinator}, 200),
     ]
-    public_status, _, _ = fetch(base, "/vitrina", {})
-    if public_status == 200:
-        rows.insert(3, ("public showcase /vitrina", "/vitrina", {}, 200))
     return rows
 
 
@@ -235,6 +233,51 @@ def table(run_result: dict) -> str:
     return "\n".join(lines)
 
 
+TARGETS = {  # issue 10: the ratio to the baseline each endpoint must reach
+    "/calendar/mall.ics (200)": 0.25,
+    "/calendar/mall.ics (304)": 0.80,
+    "review queue (full week)": 0.30,
+}
+
+
+def readme_table(report: dict) -> str:
+    """The README's table: every database of the run side by side, with the targets."""
+    runs = report["runs"]
+    head = "| endpoint |" + "".join(
+        f" {r['database'].split(',')[0]} req/s | p50 / p95 ms | vs baseline |" for r in runs
+    )
+    lines = [
+        f"Latest run ({report['when']}, scale {report['scale']}, gunicorn {report['workers']} "
+        f"workers, wrk {report['connections']} connections, {report['seconds_per_endpoint']} s "
+        f"per endpoint, {report['cpus']} CPUs shared by server and load generator; ratios "
+        "against the mean of the baseline measured first and last):",
+        "",
+        head + " target |",
+        "|---|" + "---:|---:|---:|" * len(runs) + "---:|",
+    ]
+    for i, row in enumerate(runs[0]["results"]):
+        cells = ""
+        for r in runs:
+            m = r["results"][i]
+            cells += (
+                f" {m['rps']:.0f} | {m['p50_ms']:.1f} / {m['p95_ms']:.1f} | "
+                f"{m['ratio'] * 100:.0f} % |"
+            )
+        target = TARGETS.get(row["name"])
+        lines.append(f"| {row['name']} |{cells} {f'≥ {target * 100:.0f} %' if target else ''} |")
+    return "\n".join(lines)
+
+
+def update_readme(report: dict) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        _, after = rest.split(end, 1)
+        readme.write_text(f"{before}{start}\n{readme_table(report)}\n{end}{after}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=10)
@@ -260,6 +303,7 @@ def main() -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    update_readme(report)
     print("\n\n".join(table(r) for r in runs))
 
 

@@ -1,9 +1,9 @@
 """`flask demo generate --scale N`: the province N times over, for benchmarks and query budgets.
 
 At scale 1: 5 communes, 25 stands, 2 years of monthly weeks, 150 entrepreneurs per commune, and
-for every past week a full roster (nominations attended or no-show, with their stands). Scale N
-multiplies each dimension. Rows are written with bulk inserts: the rules are exercised by the
-tests, this only has to be realistic in shape and size.
+for every past week a full roster (nominations attended or no-show, with their stands), and a
+published one for the next week. Scale N multiplies each dimension. Rows are written with bulk
+inserts: the rules are exercised by the tests, this only has to be realistic in shape and size.
 """
 
 from __future__ import annotations
@@ -188,14 +188,25 @@ def generate(scale: int, *, seed: int = 7) -> dict[str, int]:
     for year in range(first_year, first_year + years):
         slots += rotation.generate_slots(program, year, by=None).created
         rotation.plan_year(program, year, by=None, apply=True)
+    # As in a live system, the next week's roster is already out: the public showcase and the
+    # feeds then have a coming week to show, whatever the date the data is generated on.
+    next_week = min(
+        (s for s in slots if s.starts_on > today), key=lambda s: s.starts_on, default=None
+    )
     for slot in slots:
         if slot.ends_on < today:
             slot.state = SlotState.COMPLETED
         elif slot.starts_on <= today:
             slot.state = SlotState.IN_PROGRESS
+        elif slot is next_week:
+            slot.state = SlotState.PUBLISHED
         else:
             slot.state = SlotState.PLANNED
     db.session.flush()
+    roster_state = {
+        SlotState.IN_PROGRESS: NominationState.CONFIRMED,
+        SlotState.PUBLISHED: NominationState.APPROVED,
+    }
 
     by_commune: dict[int, list[int]] = {}
     for entrepreneur_id, commune_id in db.session.execute(
@@ -205,7 +216,7 @@ def generate(scale: int, *, seed: int = 7) -> dict[str, int]:
     stand_ids = list(db.session.execute(select(Stand.id).order_by(Stand.code)).scalars())
     n_nominations = 0
     for slot in slots:
-        if slot.state not in (SlotState.COMPLETED, SlotState.IN_PROGRESS):
+        if slot.state not in (SlotState.COMPLETED, *roster_state):
             continue
         host = rotation.host_of(slot)
         pool = by_commune.get(host, [])
@@ -219,7 +230,7 @@ def generate(scale: int, *, seed: int = 7) -> dict[str, int]:
                     NominationState.NO_SHOW if rng.random() < 0.08 else NominationState.ATTENDED
                 )
                 if slot.state is SlotState.COMPLETED
-                else NominationState.CONFIRMED,
+                else roster_state[slot.state],
                 "is_reserve": False,
                 "position": i,
                 "reason": "",
