@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db, login_manager
 
@@ -24,6 +26,17 @@ CSP = "; ".join(
 )
 
 
+@functools.cache
+def _user_statement():
+    """The statement behind every signed-in request, built once: a statement object keeps its
+    cache key, so each request skips building and keying it again. (Built on first use: the
+    models import the app package.)"""
+    from app.domain import changes
+    from app.models import User
+
+    return changes.with_version(select(User).where(User.id == bindparam("user_id")))
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Inicie sesión para continuar.")
@@ -33,16 +46,13 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_id: str):
         from app.domain import changes
-        from app.models import User
 
         user_id, _, version = session_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
         # One round trip for who is asking and which data they see: cached pages key on the
         # data version (app/web/page_cache.py) and would otherwise query it separately.
-        row = db.session.execute(
-            changes.with_version(select(User).where(User.id == int(user_id)))
-        ).one_or_none()
+        row = db.session.execute(_user_statement(), {"user_id": int(user_id)}).one_or_none()
         if row is None:
             return None
         user, data_version = row

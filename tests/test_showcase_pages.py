@@ -9,7 +9,7 @@ import pytest
 
 from app.domain.registry import format_phone
 from app.i18n import LANG_COOKIE
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_from, csrf_token, login
 from tests.factories import SHOWCASE_BEFORE, SHOWCASE_PEOPLE, make_showcase_world
 
 PUBLIC_PAGES = ("/mall", "/mall/communes/melipilla", "/mall/communes/alhue")
@@ -210,6 +210,24 @@ def test_signed_in_pages_are_private_and_tagged_for_their_user(app, client, mall
     other = app.test_client()
     login(other, "coordinador@example.com")
     assert other.get("/mall").headers["ETag"] != mine.headers["ETag"]
+
+
+def test_the_built_page_is_kept_apart_for_visitors_and_each_signed_in_user(app, client, mall):
+    visitor = page(client)
+    coordinator = app.test_client()
+    login(coordinator, "coordinador@example.com")
+    theirs = page(coordinator)
+    assert "Cerrar sesión" in theirs and "Cerrar sesión" not in visitor
+    # The kept page carries each session's own token, and it is valid for that session.
+    token = csrf_from(theirs)
+    switched = coordinator.post("/language/en", data={"csrf_token": token, "next": "/mall"})
+    assert switched.status_code == 302
+    viewer = app.test_client()
+    login(viewer, "viewer@example.com")
+    assert csrf_from(page(viewer)) != token
+    again = app.test_client().get("/mall")  # a second visitor: the kept page, still anonymous
+    assert again.get_data(as_text=True) == visitor and "Set-Cookie" not in again.headers
+    assert "csrf" not in visitor.lower()
 
 
 def test_a_page_with_a_flashed_message_is_not_cached(client, mall):

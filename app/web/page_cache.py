@@ -3,10 +3,11 @@ full week renders 150 rows) are built once per change instead of once per reques
 
 The key holds everything the page depends on besides the schedule data: the data version
 (moved by any schedule change, app/domain/changes.py), the venue's date (windows such as
-"the week has started" turn at midnight), the language, and who is looking. The CSRF token is
-per session, so the page is stored as encoded pieces around it and joined with the request's
-token on the way out: a hit costs a join of bytes, not a search and an encode of the page. A
-request that carries flashed messages is never served from or stored in the cache.
+"the week has started" turn at midnight), the language, and who is looking (viewer()). A signed-in
+page carries the session's CSRF token, so it is stored as encoded pieces around it and joined
+with the request's token on the way out: a hit costs a join of bytes, not a search and an encode
+of the page. Visitors' pages carry no token (base.html) and are stored whole. A request that
+carries flashed messages is never served from or stored in the cache.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 
 from flask import current_app, session
 from flask_babel import get_locale
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app import clock
@@ -27,20 +29,33 @@ _MAX_PAGES = 128
 _lock = threading.Lock()
 
 
+def viewer() -> tuple | None:
+    """What of the signed-in user a page shows (name in the navigation, role-dependent buttons),
+    so it belongs in the key; None for a visitor."""
+    if not current_user.is_authenticated:
+        return None
+    user = current_user
+    return (user.id, user.session_version, user.name, user.role.value, user.commune_id)
+
+
 def cached(key: tuple, render: Callable[[], str]) -> bytes | str:
     if not current_app.config.get("PAGE_CACHE", True) or session.get("_flashes"):
         return render()
     # Usually already read by the sign-in lookup (app/security.py), in the same round trip.
     version = changes.seen(db.session)
-    full_key = (version, clock.today(), str(get_locale()), *key)
+    who = viewer()
+    full_key = (version, clock.today(), str(get_locale()), who, *key)
     pages: OrderedDict = current_app.extensions.setdefault("vitrina_pages", OrderedDict())
-    token = generate_csrf().encode()
+    # Asking a visitor's session for a token would create one (and a cookie): only signed-in
+    # pages carry it.
+    token = generate_csrf().encode() if who is not None else b""
     with _lock:
         pieces = pages.get(full_key)
         if pieces is not None:
             pages.move_to_end(full_key)
     if pieces is None:
-        pieces = tuple(render().encode().split(token))
+        page = render().encode()
+        pieces = tuple(page.split(token)) if token else (page,)
         with _lock:
             pages[full_key] = pieces
             while len(pages) > _MAX_PAGES:

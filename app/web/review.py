@@ -143,14 +143,10 @@ def queue_context(slot: Slot) -> dict:
 @bp.route("/review/slots/<int:slot_id>")
 @roles(Role.ADMIN, Role.COORDINATOR, Role.VIEWER)
 def queue(slot_id: int):
-    user = actor()
-    # Who is looking: the name in the navigation, and whether the buttons show.
-    key = ("review.queue", slot_id, user.id, user.name, user.role.value, user.session_version)
-
     def render() -> str:
         return render_template("review/queue.html", **queue_context(_slot_or_404(slot_id)))
 
-    return page_cache.cached(key, render)
+    return page_cache.cached(("review.queue", slot_id), render)
 
 
 def _row_response(

@@ -18,6 +18,7 @@ from app.domain import changes, showcase
 from app.domain import stands as stand_ops
 from app.extensions import db
 from app.i18n import fmt_week
+from app.web import page_cache
 from app.web.access import public
 
 bp = Blueprint("showcase", __name__)
@@ -29,14 +30,14 @@ MAX_AGE = 60  # seconds a shared cache may serve a page before revalidating
 @bp.route("/mall")
 @public
 def index():
-    return _serve("mall", _render_mall)
+    return _serve(("showcase.mall",), _render_mall)
 
 
 @bp.route("/mall/communes/<slug>")
 @public
 def commune(slug: str):
     found = showcase.get_commune(slug)
-    return _serve(f"commune:{found.id}", lambda: _render_commune(found))
+    return _serve(("showcase.commune", found.id), lambda: _render_commune(found))
 
 
 def _render_mall() -> str:
@@ -91,15 +92,16 @@ def _og(title: str, description: str) -> dict[str, str]:
     return {"title": title, "description": description, "url": base + request.path}
 
 
-def _serve(page: str, render: Callable[[], str]) -> Response:
+def _serve(page: tuple, render: Callable[[], str]) -> Response:
     """ETag from the data version, the venue's date, the language and the viewer; 304 without
-    rendering when it matches. Anonymous pages hold nothing personal (base.html leaves out the
-    CSRF token for them), so shared caches may keep them a minute."""
+    rendering when it matches, else the page as built once per data version (page_cache).
+    Anonymous pages hold nothing personal (base.html leaves out the CSRF token for them), so
+    shared caches may keep them a minute."""
     if session.get("_flashes"):  # a one-off message: render it, cache nothing
         return make_response(render())
     etag = _etag(page)
     if is_resource_modified(request.environ, etag=etag):
-        response = make_response(render())
+        response = make_response(page_cache.cached(page, render))
     else:
         response = Response(status=304)
     response.set_etag(etag)
@@ -114,20 +116,15 @@ def _serve(page: str, render: Callable[[], str]) -> Response:
     return response
 
 
-def _etag(page: str) -> str:
-    data_version = changes.seen(db.session)  # read with the user when signed in
-    viewer = None
-    if current_user.is_authenticated:
-        user = current_user
-        viewer = [user.id, user.session_version, user.role.value, user.name, user.commune_id]
+def _etag(page: tuple) -> str:
     material = json.dumps(
         [
             PAGE_VERSION,
             page,
             clock.today().isoformat(),
-            data_version,
+            changes.seen(db.session),  # read with the user when signed in
             str(get_locale()),
-            viewer,
+            page_cache.viewer(),
         ]
     )
     return hashlib.sha256(material.encode()).hexdigest()[:32]
