@@ -89,6 +89,10 @@ def prepare_postgres(base_url: str, scale: int) -> str:
         text=True,
     )
     print(out.stdout.strip(), file=sys.stderr)
+    # Freshly bulk-loaded tables would otherwise be vacuumed and analysed by autovacuum in the
+    # middle of the measurements (and planned without statistics until then).
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
     return url
 
 
@@ -190,37 +194,57 @@ def review_slot(base: str, cookie: str) -> int:
 
 
 def run(url: str, label: str, args) -> dict:
+    """Measures each endpoint between two measurements of the baseline: the machine's speed
+    drifts during a run (2 shared CPUs, a virtual machine), and a ratio against the baseline
+    measured right before and right after is steadier than one against the start of the run."""
     server = Server(url, args.workers)
     try:
-        results = []
         rows = endpoints(server.base)
         for name, path, headers, expected in rows:
             status, _, body = fetch(server.base, path, headers)
             if status != expected:
                 raise RuntimeError(f"{name}: expected {expected}, got {status}")
+        _, base_path, base_headers, _ = rows[0]
+
+        def baseline() -> dict:
+            return wrk(server.base, base_path, base_headers, args.seconds, args.connections)
+
+        wrk(server.base, base_path, base_headers, 2, args.connections)  # warm-up
+        baselines = [baseline()]
+        results = []
+        for name, path, headers, _ in rows[1:]:
+            _, _, body = fetch(server.base, path, headers)
             wrk(server.base, path, headers, 2, args.connections)  # warm-up
             measured = wrk(server.base, path, headers, args.seconds, args.connections)
-            measured.update(name=name, path=path, bytes=len(body))
+            baselines.append(baseline())
+            around = (baselines[-2]["rps"] + baselines[-1]["rps"]) / 2 or 1
+            measured.update(name=name, path=path, bytes=len(body), baseline_rps=around)
+            measured["ratio"] = measured["rps"] / around
             results.append(measured)
-            print(f"  {label}: {name}: {measured['rps']:.0f} req/s", file=sys.stderr)
-        # The baseline again at the end: a shared 2-CPU machine drifts during a run, so the
-        # ratios use the mean of both baseline measurements.
-        name, path, headers, _ = rows[0]
-        closing = wrk(server.base, path, headers, args.seconds, args.connections)
-        results[0]["rps_end"] = closing["rps"]
+            print(f"  {label}: {name}: {measured['ratio'] * 100:.0f} %", file=sys.stderr)
     finally:
         server.stop()
-    baseline = (results[0]["rps"] + results[0]["rps_end"]) / 2 or 1
-    for row in results:
-        row["ratio"] = row["rps"] / baseline
-    return {"database": label, "results": results}
+    first = baselines[0]
+    mean = sum(b["rps"] for b in baselines) / len(baselines)
+    summary = {
+        **first,
+        "name": rows[0][0],
+        "path": base_path,
+        "rps": mean,
+        "rps_each": [b["rps"] for b in baselines],
+        "ratio": 1.0,
+    }
+    for key in ("p50_ms", "p95_ms", "p99_ms"):
+        summary[key] = sorted(b[key] for b in baselines)[len(baselines) // 2]  # the median run
+    return {"database": label, "results": [summary, *results]}
 
 
 def table(run_result: dict) -> str:
-    first = run_result["results"][0]
+    each = run_result["results"][0]["rps_each"]
     lines = [
-        f"Database: {run_result['database']} (baseline {first['rps']:.0f} req/s at the start, "
-        f"{first['rps_end']:.0f} at the end; ratios against their mean)",
+        f"Database: {run_result['database']} (baseline measured {len(each)} times, "
+        f"{min(each):.0f}–{max(each):.0f} req/s; each ratio is against the two measurements "
+        "right before and after the endpoint)",
         f"| {'endpoint':<30} | {'req/s':>8} | {'p50 ms':>7} | {'p95 ms':>7} "
         f"| {'vs baseline':>11} |",
         f"|{'-' * 32}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 13}|",
@@ -249,8 +273,9 @@ def readme_table(report: dict) -> str:
     lines = [
         f"Latest run ({report['when']}, scale {report['scale']}, gunicorn {report['workers']} "
         f"workers, wrk {report['connections']} connections, {report['seconds_per_endpoint']} s "
-        f"per endpoint, {report['cpus']} CPUs shared by server and load generator; ratios "
-        "against the mean of the baseline measured first and last):",
+        f"per endpoint, {report['cpus']} CPUs shared by server and load generator; each ratio "
+        "is against the baseline measured right before and right after that endpoint; the "
+        "baseline row shows the mean of those measurements):",
         "",
         head + " target |",
         "|---|" + "---:|---:|---:|" * len(runs) + "---:|",

@@ -93,6 +93,15 @@ class FeedVersion:
 
 
 def mall_feed() -> Feed:
+    # The same for every request (one language per feed): built once per app, so a polling
+    # client's revalidation does not translate and route it again.
+    cache = current_app.extensions.setdefault("vitrina_feed_descriptors", {})
+    if (feed := cache.get("mall")) is None:
+        feed = cache["mall"] = _mall_feed()
+    return feed
+
+
+def _mall_feed() -> Feed:
     with force_locale(FEED_LOCALE):
         return Feed(
             key="mall",
@@ -288,15 +297,23 @@ def version(feed: Feed) -> FeedVersion:
     nothing of that feed changed. Today's date is part of the tag: rows that leave the window
     or the grace period show by the next day.
     """
-    b = _bounds()
+    today = clock.today()
     data_version, changed_at = _data_version()
-    midnight = datetime.combine(b.today, time(0), tzinfo=clock.VENUE_TZ).astimezone(UTC)
+    key = (feed.key, today, data_version, changed_at)
+    versions = current_app.extensions.setdefault("vitrina_feed_versions", {})
+    if (known := versions.get(key)) is not None:
+        return known
+    midnight = datetime.combine(today, time(0), tzinfo=clock.VENUE_TZ).astimezone(UTC)
     material = json.dumps(
-        [FORMAT_VERSION, feed.key, b.today.isoformat(), data_version], sort_keys=True
+        [FORMAT_VERSION, feed.key, today.isoformat(), data_version], sort_keys=True
     )
     etag = hashlib.sha256(material.encode()).hexdigest()[:32]
     last_modified = max(changed_at, midnight) if changed_at else midnight
-    return FeedVersion(etag=etag, last_modified=last_modified.replace(microsecond=0))
+    found = FeedVersion(etag=etag, last_modified=last_modified.replace(microsecond=0))
+    if len(versions) > 1024:  # old versions and days are never asked for again
+        versions.clear()
+    versions[key] = found
+    return found
 
 
 # --- the build -----------------------------------------------------------------------------

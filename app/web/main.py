@@ -10,6 +10,7 @@ from app import clock
 from app.domain import schedule
 from app.extensions import db
 from app.models import Commune
+from app.web import page_cache
 from app.web.access import public
 
 bp = Blueprint("main", __name__)
@@ -20,13 +21,18 @@ bp = Blueprint("main", __name__)
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("showcase.index"))
-    today = clock.today()
-    return render_template(
-        "main/home.html",
-        today=today,
-        current=schedule.current_slot(today=today),
-        upcoming=schedule.upcoming_slots(current_user, today=today),
-    )
+
+    def render() -> str:
+        today = clock.today()
+        return render_template(
+            "main/home.html",
+            today=today,
+            current=schedule.current_slot(today=today),
+            upcoming=schedule.upcoming_slots(current_user, today=today),
+        )
+
+    # Everything on it is schedule data, the date and who is looking: the page cache's key.
+    return page_cache.cached(("main.home",), render)
 
 
 @bp.route("/assets/communes.css")
