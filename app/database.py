@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from time import monotonic
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 from app.extensions import db
@@ -20,6 +21,32 @@ def configure(app: Flask) -> None:
             _configure_sqlite(
                 engine, in_memory=":memory:" in str(engine.url) or engine.url.database in (None, "")
             )
+        else:
+            _ping_when_idle(engine, after=app.config["DB_PING_AFTER_IDLE"])
+
+
+def _ping_when_idle(engine: Engine, *, after: float) -> None:
+    # A server restart or a dropped network path kills pooled connections, and the next request
+    # on one would fail. SQLAlchemy's pool_pre_ping checks every checkout, which on a busy
+    # server is a round trip per request spent asking whether a connection used a millisecond
+    # ago is still there. Connections die while they sit idle: ping only those idle longer than
+    # `after` seconds; a dead one is replaced before the request sees it (the pool retries the
+    # checkout on DisconnectionError).
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or monotonic() - since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.DisconnectionError() from error
+            raise
 
 
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:

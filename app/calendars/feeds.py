@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from time import monotonic
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
@@ -266,29 +264,6 @@ def _roster_select(feed: Feed, b: _Bounds, *columns) -> Select:
     return query
 
 
-_version_lock = threading.Lock()
-
-
-def _data_version() -> tuple[int, datetime | None]:
-    """The data version, re-read at most every FEED_VERSION_TTL seconds per process.
-
-    Feeds already tell clients they may be 15 minutes stale (max-age); a version a second or
-    two old lets the poll storm of revalidations skip the database entirely.
-    """
-    ttl = current_app.config.get("FEED_VERSION_TTL", 0)
-    if ttl <= 0:
-        return changes.current(db.session)
-    cache = current_app.extensions.setdefault("vitrina_data_version", {})
-    now = monotonic()
-    with _version_lock:
-        if cache and now - cache["at"] < ttl:
-            return cache["value"]
-    value = changes.current(db.session)
-    with _version_lock:
-        cache.update(at=now, value=value)
-    return value
-
-
 def version(feed: Feed) -> FeedVersion:
     """ETag and Last-Modified without building the calendar: one primary-key lookup.
 
@@ -298,7 +273,7 @@ def version(feed: Feed) -> FeedVersion:
     or the grace period show by the next day.
     """
     today = clock.today()
-    data_version, changed_at = _data_version()
+    data_version, changed_at = changes.recent(db.session)
     key = (feed.key, today, data_version, changed_at)
     versions = current_app.extensions.setdefault("vitrina_feed_versions", {})
     if (known := versions.get(key)) is not None:

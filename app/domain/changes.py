@@ -6,6 +6,10 @@ A listener on every flush, rather than a call in each domain function: a change 
 
 from __future__ import annotations
 
+import threading
+from time import monotonic
+
+from flask import current_app
 from sqlalchemy import Select, event, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -86,3 +90,28 @@ def seen(session: Session) -> int:
         version = current(session)[0]
         note(session, version)
     return version
+
+
+_recent_lock = threading.Lock()
+
+
+def recent(session: Session) -> tuple[int, object]:
+    """The data version as this process read it at most FEED_VERSION_TTL seconds ago.
+
+    For what anyone may see and is told may be stale anyway (feeds: max-age 15 minutes, public
+    pages: a minute): a version a second or two old lets the storm of revalidations and visits
+    skip the database entirely. Signed-in pages use seen() instead: exact, and free with the
+    sign-in lookup.
+    """
+    ttl = current_app.config.get("FEED_VERSION_TTL", 0)
+    if ttl <= 0:
+        return current(session)
+    cache = current_app.extensions.setdefault("vitrina_data_version", {})
+    now = monotonic()
+    with _recent_lock:
+        if cache and now - cache["at"] < ttl:
+            return cache["value"]
+    value = current(session)
+    with _recent_lock:
+        cache.update(at=now, value=value)
+    return value

@@ -38,13 +38,21 @@ def viewer() -> tuple | None:
     return (user.id, user.session_version, user.name, user.role.value, user.commune_id)
 
 
+def data_version() -> int:
+    """The version a page is built from. Signed in: exact, and usually already read by the
+    sign-in lookup (app/security.py) in the same round trip. Visitors: what anyone may see,
+    and public pages may be a minute old in any shared cache anyway, so a version read a second
+    or two ago by this process will do (changes.recent): a visit then costs no query at all."""
+    if current_user.is_authenticated:
+        return changes.seen(db.session)
+    return changes.recent(db.session)[0]
+
+
 def cached(key: tuple, render: Callable[[], str]) -> bytes | str:
     if not current_app.config.get("PAGE_CACHE", True) or session.get("_flashes"):
         return render()
-    # Usually already read by the sign-in lookup (app/security.py), in the same round trip.
-    version = changes.seen(db.session)
     who = viewer()
-    full_key = (version, clock.today(), str(get_locale()), who, *key)
+    full_key = (data_version(), clock.today(), str(get_locale()), who, *key)
     pages: OrderedDict = current_app.extensions.setdefault("vitrina_pages", OrderedDict())
     # Asking a visitor's session for a token would create one (and a cookie): only signed-in
     # pages carry it.

@@ -14,9 +14,8 @@ from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
 from app import clock
-from app.domain import changes, showcase
+from app.domain import showcase
 from app.domain import stands as stand_ops
-from app.extensions import db
 from app.i18n import fmt_week
 from app.web import page_cache
 from app.web.access import public
@@ -122,7 +121,7 @@ def _etag(page: tuple) -> str:
             PAGE_VERSION,
             page,
             clock.today().isoformat(),
-            changes.seen(db.session),  # read with the user when signed in
+            page_cache.data_version(),
             str(get_locale()),
             page_cache.viewer(),
         ]
