@@ -45,7 +45,8 @@ def test_a_pooled_connection_killed_while_idle_is_replaced_before_a_request_sees
         with db.engine.connect() as conn:
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         # The server ends that connection while it sits in the pool (a restart, a failover).
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        libpq_url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(libpq_url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     response = app.test_client().get("/healthz")
     assert response.status_code == 200 and response.json["database"] == "ok"
