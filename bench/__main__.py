@@ -3,7 +3,7 @@ configuration, drives each endpoint with wrk from a second process for a fixed t
 table (requests/s, p50/p95 latency, ratio to the baseline measured in the same run) and writes it
 as JSON under bench/results/.
 
-    python -m bench [--scale 10] [--seconds 10] [--workers 2] [--connections 8]
+    python -m bench [--scale 10] [--seconds 5] [--rounds 3] [--workers 2] [--connections 8]
 """
 
 from __future__ import annotations
@@ -193,43 +193,60 @@ def review_slot(base: str, cookie: str) -> int:
     return ids[len(ids) // 3] if ids else 1
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """The measurement with the median ratio, with every round's ratio and rate kept beside it."""
+    ordered = sorted(runs, key=lambda r: r["ratio"])
+    middle = dict(ordered[(len(ordered) - 1) // 2])  # the lower one of an even count
+    middle["ratio_each"] = [r["ratio"] for r in runs]
+    middle["rps_each"] = [r["rps"] for r in runs]
+    return middle
+
+
 def run(url: str, label: str, args) -> dict:
-    """Measures each endpoint between two measurements of the baseline: the machine's speed
-    drifts during a run (2 shared CPUs, a virtual machine), and a ratio against the baseline
-    measured right before and right after is steadier than one against the start of the run."""
+    """Measures each endpoint between two measurements of the baseline, and does the whole
+    sequence `rounds` times, reporting each endpoint's median round. The machine's speed drifts
+    during a run (2 shared CPUs, a virtual machine): a ratio against the baseline measured right
+    before and right after is steadier than one against the start of the run, and the median of
+    several rounds steadier than any one of them."""
     server = Server(url, args.workers)
     try:
         rows = endpoints(server.base)
+        bodies = {}
         for name, path, headers, expected in rows:
             status, _, body = fetch(server.base, path, headers)
             if status != expected:
                 raise RuntimeError(f"{name}: expected {expected}, got {status}")
+            bodies[name] = len(body)
+            wrk(server.base, path, headers, 2, args.connections)  # warm-up
         _, base_path, base_headers, _ = rows[0]
 
         def baseline() -> dict:
             return wrk(server.base, base_path, base_headers, args.seconds, args.connections)
 
-        wrk(server.base, base_path, base_headers, 2, args.connections)  # warm-up
-        baselines = [baseline()]
-        results = []
-        for name, path, headers, _ in rows[1:]:
-            _, _, body = fetch(server.base, path, headers)
-            wrk(server.base, path, headers, 2, args.connections)  # warm-up
-            measured = wrk(server.base, path, headers, args.seconds, args.connections)
+        baselines = []
+        rounds: dict[str, list[dict]] = {name: [] for name, *_ in rows[1:]}
+        for number in range(1, args.rounds + 1):
             baselines.append(baseline())
-            around = (baselines[-2]["rps"] + baselines[-1]["rps"]) / 2 or 1
-            measured.update(name=name, path=path, bytes=len(body), baseline_rps=around)
-            measured["ratio"] = measured["rps"] / around
-            results.append(measured)
-            print(f"  {label}: {name}: {measured['ratio'] * 100:.0f} %", file=sys.stderr)
+            for name, path, headers, _ in rows[1:]:
+                measured = wrk(server.base, path, headers, args.seconds, args.connections)
+                baselines.append(baseline())
+                around = (baselines[-2]["rps"] + baselines[-1]["rps"]) / 2 or 1
+                measured.update(name=name, path=path, bytes=bodies[name], baseline_rps=around)
+                measured["ratio"] = measured["rps"] / around
+                rounds[name].append(measured)
+                print(
+                    f"  {label}, round {number}: {name}: {measured['ratio'] * 100:.0f} %",
+                    file=sys.stderr,
+                )
     finally:
         server.stop()
-    first = baselines[0]
+    results = [_median_run(runs) for runs in rounds.values()]
     mean = sum(b["rps"] for b in baselines) / len(baselines)
     summary = {
-        **first,
+        **baselines[0],
         "name": rows[0][0],
         "path": base_path,
+        "bytes": bodies[rows[0][0]],
         "rps": mean,
         "rps_each": [b["rps"] for b in baselines],
         "ratio": 1.0,
@@ -243,8 +260,8 @@ def table(run_result: dict) -> str:
     each = run_result["results"][0]["rps_each"]
     lines = [
         f"Database: {run_result['database']} (baseline measured {len(each)} times, "
-        f"{min(each):.0f}–{max(each):.0f} req/s; each ratio is against the two measurements "
-        "right before and after the endpoint)",
+        f"{min(each):.0f}–{max(each):.0f} req/s; each ratio is the median round's, against the "
+        "baseline measured right before and after the endpoint)",
         f"| {'endpoint':<30} | {'req/s':>8} | {'p50 ms':>7} | {'p95 ms':>7} "
         f"| {'vs baseline':>11} |",
         f"|{'-' * 32}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 13}|",
@@ -272,10 +289,11 @@ def readme_table(report: dict) -> str:
     )
     lines = [
         f"Latest run ({report['when']}, scale {report['scale']}, gunicorn {report['workers']} "
-        f"workers, wrk {report['connections']} connections, {report['seconds_per_endpoint']} s "
-        f"per endpoint, {report['cpus']} CPUs shared by server and load generator; each ratio "
-        "is against the baseline measured right before and right after that endpoint; the "
-        "baseline row shows the mean of those measurements):",
+        f"workers, wrk {report['connections']} connections, {report.get('rounds', 1)} rounds "
+        f"of {report['seconds_per_endpoint']} s per endpoint, {report['cpus']} CPUs shared by "
+        "server and load generator. Each ratio is the median round's, against the baseline "
+        "measured right before and right after the endpoint, with the range over the rounds in "
+        "brackets; the baseline row shows the mean of its measurements):",
         "",
         head + " target |",
         "|---|" + "---:|---:|---:|" * len(runs) + "---:|",
@@ -284,9 +302,13 @@ def readme_table(report: dict) -> str:
         cells = ""
         for r in runs:
             m = r["results"][i]
+            spread = ""
+            if len(m.get("ratio_each", ())) > 1:
+                each = m["ratio_each"]
+                spread = f" ({min(each) * 100:.0f}–{max(each) * 100:.0f})"
             cells += (
                 f" {m['rps']:.0f} | {m['p50_ms']:.1f} / {m['p95_ms']:.1f} | "
-                f"{m['ratio'] * 100:.0f} % |"
+                f"{m['ratio'] * 100:.0f} %{spread} |"
             )
         target = TARGETS.get(row["name"])
         lines.append(f"| {row['name']} |{cells} {f'≥ {target * 100:.0f} %' if target else ''} |")
@@ -306,7 +328,8 @@ def update_readme(report: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=10)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
@@ -319,6 +342,7 @@ def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "scale": args.scale,
         "seconds_per_endpoint": args.seconds,
+        "rounds": args.rounds,
         "workers": args.workers,
         "connections": args.connections,
         "cpus": os.cpu_count(),
