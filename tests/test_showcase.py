@@ -51,11 +51,12 @@ def test_before_the_week_the_next_published_one_is_featured(mall, backend):
 
 
 @pytest.mark.db
-def test_an_unpublished_week_shows_no_stands_and_is_not_announced_ahead(mall, db, backend):
+def test_an_unpublished_week_is_announced_without_its_stands(mall, db, backend):
     mall["slot"].state = SlotState.NOMINATIONS_CLOSED  # as if it had never been published
     db.session.commit()
     ahead = showcase.mall_showcase(today=BEFORE)
-    assert ahead.week is None and ahead.stands == []
+    assert ahead.week.id == mall["slot"].id and not ahead.is_current
+    assert ahead.stands == [] and not ahead.roster_published
     during = showcase.mall_showcase(today=DURING)
     assert during.week.id == mall["slot"].id and during.is_current
     assert during.stands == [] and not during.roster_published

@@ -86,9 +86,13 @@ def test_a_week_before_publication_shows_no_stands(client, mall, db, backend):
 
     mall["slot"].state = SlotState.NOMINATIONS_CLOSED
     db.session.commit()
-    html = page(client)
-    assert "Los stands se publican cuando la semana está confirmada." in html
-    assert "Quesos Ana" not in html and 'data-testid="stand-card"' not in html
+    for when in (None, SHOWCASE_BEFORE):  # during the week, and before it: announced, no stands
+        if when:
+            client.application.config["FIXED_NOW"] = when
+        html = page(client)
+        assert "Los stands se publican cuando la semana está confirmada." in html
+        assert 'data-testid="featured-week"' in html and "Esta semana no hay" not in html
+        assert "Quesos Ana" not in html and 'data-testid="stand-card"' not in html
 
 
 def test_before_the_week_the_page_announces_it(app, client, mall):

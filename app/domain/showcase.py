@@ -1,4 +1,4 @@
-"""What the public sees of the weeks at the mall: the week on now (or the next published one),
+"""What the public sees of the weeks at the mall: the week on now (or the next one),
 the stands of the entrepreneurs who agreed to be shown, and the weeks to come.
 
 Pages get PublicStand rows, never Entrepreneur models: the owner's name, RUT, email and phone
@@ -61,7 +61,7 @@ class PublicStand:
 
 @dataclass(frozen=True)
 class MallShowcase:
-    week: Slot | None  # the week on now, else the next one whose roster is published
+    week: Slot | None  # the week on now, else the next one (its stands once published)
     is_current: bool
     stands: list[PublicStand]
     upcoming: list[Slot]  # the weeks after it, not cancelled
@@ -98,10 +98,11 @@ def hosts(slot: Slot) -> list[SlotAllocation]:
     )
 
 
-def next_published_week(*, today: date) -> Slot | None:
+def next_week(*, today: date) -> Slot | None:
+    """The next week at the mall that is not cancelled, published or not yet."""
     query = (
         select(Slot)
-        .where(Slot.starts_on > today, Slot.state.in_(ROSTER_SLOT_STATES))
+        .where(Slot.starts_on > today, Slot.state != SlotState.CANCELLED)
         .order_by(Slot.starts_on)
         .limit(1)
     )
@@ -109,11 +110,12 @@ def next_published_week(*, today: date) -> Slot | None:
 
 
 def featured_week(*, today: date) -> tuple[Slot | None, bool]:
-    """The week on at the mall today, else the next published one; and whether it is on now."""
+    """The week on at the mall today, else the next one; and whether it is on now. A week
+    whose roster is not published yet is still announced (dates, communes), without stands."""
     current = schedule.current_slot(today=today)
     if current is not None:
         return current, True
-    return next_published_week(today=today), False
+    return next_week(today=today), False
 
 
 def upcoming_weeks(
