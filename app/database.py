@@ -31,7 +31,7 @@ def _ping_when_idle(engine: Engine, *, after: float) -> None:
     # server is a round trip per request spent asking whether a connection used a millisecond
     # ago is still there. Connections die while they sit idle: ping only those idle longer than
     # `after` seconds; a dead one is replaced before the request sees it (the pool retries the
-    # checkout on DisconnectionError).
+    # checkout on a DisconnectionError, and InvalidatePoolError recycles the older ones too).
     @event.listens_for(engine, "checkin")
     def _idle_from(_dbapi_connection, record) -> None:
         record.info["idle_since"] = monotonic()
@@ -45,7 +45,8 @@ def _ping_when_idle(engine: Engine, *, after: float) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
             if engine.dialect.is_disconnect(error, dbapi_connection, None):
-                raise exc.DisconnectionError() from error
+                # The server went away: every connection that predates this one is as dead.
+                raise exc.InvalidatePoolError() from error
             raise
 
 

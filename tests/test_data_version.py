@@ -45,3 +45,15 @@ def test_a_session_reads_the_version_once_and_forgets_it_when_it_changes_data(db
     world["communes"][0].color = "#111111"
     db.session.flush()
     assert changes.seen(db.session) == version + 1
+
+
+@pytest.mark.db
+def test_a_rolled_back_change_forgets_the_version_it_moved(db, backend):
+    world = make_world()
+    db.session.commit()
+    before = changes.seen(db.session)
+    world["communes"][0].color = "#222222"
+    db.session.flush()
+    assert changes.seen(db.session) == before + 1  # this session's own, uncommitted change
+    db.session.rollback()
+    assert changes.seen(db.session) == before == changes.current(db.session)[0]

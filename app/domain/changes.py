@@ -81,15 +81,23 @@ def note(session: Session, version: int | None) -> None:
     session.info[_SEEN] = version or 0
 
 
-def seen(session: Session) -> int:
-    """The version this session read first, reading it now if it has not yet. Read once per
-    request, before the page is built: a page is then never filed under a newer version than
-    the data it shows (at worst under an older one, which only costs a rebuild)."""
+def seen(session: Session, *, recent_will_do: bool = False) -> int:
+    """The version this session read first, reading it now if it has not yet (`recent_will_do`:
+    the process's recent read is enough, see recent()). Read once per request and before the data:
+    a page is then never filed under a newer version than the data it shows (at worst under an
+    older one, which only costs a rebuild)."""
     version = session.info.get(_SEEN)
     if version is None:
-        version = current(session)[0]
+        version = recent(session)[0] if recent_will_do else current(session)[0]
         note(session, version)
     return version
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, _previous_transaction) -> None:
+    # A rolled-back flush may have moved the version this session noted; the number will be
+    # used again by the next real change.
+    session.info.pop(_SEEN, None)
 
 
 _recent_lock = threading.Lock()

@@ -73,6 +73,17 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
 
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL text cannot hold a NUL character (SQLite can): one in a URL or a form
+        # would reach the driver and end as a 500. No field of this app can contain one.
+        fields = request.args.items(multi=True)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            fields = [*fields, *request.form.items(multi=True)]
+        if "\x00" in request.path or any("\x00" in value for _, value in fields):
+            return render_error(400, _("La solicitud contiene caracteres no válidos."))
+        return None
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         return render_error(exc.status, exc.message)

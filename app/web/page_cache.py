@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from flask import current_app, session
+from flask import current_app, g, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -43,9 +43,7 @@ def data_version() -> int:
     sign-in lookup (app/security.py) in the same round trip. Visitors: what anyone may see,
     and public pages may be a minute old in any shared cache anyway, so a version read a second
     or two ago by this process will do (changes.recent): a visit then costs no query at all."""
-    if current_user.is_authenticated:
-        return changes.seen(db.session)
-    return changes.recent(db.session)[0]
+    return changes.seen(db.session, recent_will_do=not current_user.is_authenticated)
 
 
 def cached(key: tuple, render: Callable[[], str]) -> bytes | str:
@@ -62,6 +60,7 @@ def cached(key: tuple, render: Callable[[], str]) -> bytes | str:
         if pieces is not None:
             pages.move_to_end(full_key)
     if pieces is None:
+        g.shared_page = True  # base.html leaves out what only this request has (its query)
         page = render().encode()
         pieces = tuple(page.split(token)) if token else (page,)
         with _lock:

@@ -35,6 +35,9 @@ def index():
 @bp.route("/mall/communes/<slug>")
 @public
 def commune(slug: str):
+    # The data version before the commune's row: the page is then never filed under a version
+    # newer than the name and colour it shows.
+    page_cache.data_version()
     found = showcase.get_commune(slug)
     return _serve(("showcase.commune", found.id), lambda: _render_commune(found))
 
@@ -92,22 +95,26 @@ def _og(title: str, description: str) -> dict[str, str]:
 
 
 def _serve(page: tuple, render: Callable[[], str]) -> Response:
-    """ETag from the data version, the venue's date, the language and the viewer; 304 without
-    rendering when it matches, else the page as built once per data version (page_cache).
+    """For visitors, an ETag from the data version, the venue's date and the language; 304
+    without rendering when it matches, else the page as built once per data version.
     Anonymous pages hold nothing personal (base.html leaves out the CSRF token for them), so
     shared caches may keep them a minute."""
     if session.get("_flashes"):  # a one-off message: render it, cache nothing
         return make_response(render())
+    if current_user.is_authenticated:
+        # Their page carries their session's CSRF token, which no validator could vouch for
+        # (a new session of the same user would be handed the old token by a 304): sent whole,
+        # from the page cache, and stored by nobody (the app's default no-store).
+        return make_response(page_cache.cached(page, render))
     etag = _etag(page)
     if is_resource_modified(request.environ, etag=etag):
         response = make_response(page_cache.cached(page, render))
     else:
         response = Response(status=304)
     response.set_etag(etag)
-    # Signed in, the nav is theirs. A visitor whose session cookie changes on this request
-    # (Flask-Login marks a leftover session of /login as not fresh) must not have that
-    # Set-Cookie stored by a shared cache either.
-    if current_user.is_authenticated or session.modified:
+    # A visitor whose session cookie changes on this request (Flask-Login marks a leftover
+    # session of /login as not fresh) must not have that Set-Cookie stored by a shared cache.
+    if session.modified:
         response.headers["Cache-Control"] = "private, no-cache"
     else:
         response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
@@ -123,7 +130,6 @@ def _etag(page: tuple) -> str:
             clock.today().isoformat(),
             page_cache.data_version(),
             str(get_locale()),
-            page_cache.viewer(),
         ]
     )
     return hashlib.sha256(material.encode()).hexdigest()[:32]
