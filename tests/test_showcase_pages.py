@@ -70,9 +70,11 @@ def test_nothing_private_reaches_a_public_page(app, client, mall, backend):
     signed_in = app.test_client()
     login(signed_in, "viewer@example.com")
     private = _private_texts()
+    week_page = f"/calendar/weeks/{mall['slot'].id}"
+    assert "Quesos Ana" in page(client, week_page)  # the week's own page lists its roster
     for viewer in (client, signed_in):
         for lang in ("es", "en"):
-            for path in PUBLIC_PAGES:
+            for path in (*PUBLIC_PAGES, week_page):
                 html = page(viewer, path, headers={"Accept-Language": lang})
                 leaked = [text for text in private if text in html]
                 assert not leaked, (path, lang, leaked)

@@ -440,23 +440,6 @@ def _load_roster(feed: Feed, b: _Bounds) -> list[_StandEvent]:
     return events
 
 
-def public_roster(slot: Slot) -> list[tuple[str, str, str, str]]:
-    """(stand, business, commune, category) of the week's published stands, for its page."""
-    with _url_context():
-        feed = slot_feed(slot)
-    events = _load_roster(feed, _bounds())
-    return [
-        (
-            e.row.stand.code,
-            e.row.entrepreneur.business_name,
-            e.row.commune.name,
-            e.row.category.name,
-        )
-        for e in events
-        if not e.cancelled
-    ]
-
-
 def _load_venues() -> dict[int, Venue]:
     query = select(Venue).options(selectinload(Venue.hours))
     return {v.id: v for v in db.session.execute(query).scalars()}

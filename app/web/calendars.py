@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.http import is_resource_modified
 
 from app.calendars import feeds, tokens
+from app.domain import showcase
 from app.domain.errors import NotFound
 from app.extensions import db
 from app.models import (
@@ -336,14 +337,11 @@ def _slot_or_404(slot_id: int) -> Slot:
 @public
 def week(slot_id: int):
     slot = _slot_or_404(slot_id)
-    hosts = sorted(
-        (a for a in slot.allocations if a.stands > 0), key=lambda a: (not a.is_host, a.commune.name)
-    )
     return render_template(
         "calendars/week.html",
         slot=slot,
-        hosts=hosts,
-        roster=feeds.public_roster(slot),
+        hosts=showcase.hosts(slot),
+        roster=showcase.public_stands([slot.id]).get(slot.id, []),
         cancelled=slot.state is SlotState.CANCELLED,
         ics_url=url_for("calendars.slot_ics", slot_id=slot.id),
     )
