@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from time import monotonic
 
@@ -23,6 +24,7 @@ def configure(app: Flask) -> None:
             )
         else:
             _ping_when_idle(engine, after=app.config["DB_PING_AFTER_IDLE"])
+            _read_without_transaction(engine)
 
 
 def _ping_when_idle(engine: Engine, *, after: float) -> None:
@@ -48,6 +50,51 @@ def _ping_when_idle(engine: Engine, *, after: float) -> None:
                 # The server went away: every connection that predates this one is as dead.
                 raise exc.InvalidatePoolError() from error
             raise
+
+
+# A statement that only reads: a SELECT that takes no row locks. Anything else (INSERT, UPDATE,
+# DELETE, SAVEPOINT, a CTE, SELECT ... FOR UPDATE/SHARE) is treated as writing.
+_LOCKS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
+_READING = "vitrina.reading"
+
+
+def _only_reads(statement: str) -> bool:
+    return statement.lstrip()[:6].upper() == "SELECT" and not _LOCKS.search(statement)
+
+
+def _read_without_transaction(engine: Engine) -> None:
+    # A transaction costs a PostgreSQL client two round trips of its own: BEGIN before the first
+    # statement and ROLLBACK when the connection goes back to the pool. A cached signed-in page
+    # runs one statement (the sign-in lookup), so those two tripled its database time. Under
+    # READ COMMITTED, PostgreSQL's default and ours, each statement of a transaction sees what
+    # was committed before that statement began, exactly as a statement on its own does: a
+    # request that only reads loses nothing without one. So safe-method requests start in
+    # autocommit, and the first statement that writes or locks rows (a lazy state advance, a
+    # SELECT ... FOR UPDATE) switches the connection back first: from there on everything runs
+    # in one transaction that commits or rolls back whole, as in any other request.
+    @event.listens_for(engine, "begin")
+    def _begin_reading(connection) -> None:
+        if not (has_request_context() and request.method in SAFE_METHODS):
+            return
+        pooled = connection.connection
+        if pooled.dbapi_connection.autocommit:  # someone else's autocommit: not ours to manage
+            return
+        pooled.dbapi_connection.autocommit = True
+        pooled.info[_READING] = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _transaction_before_writing(connection, _cursor, statement, *_args) -> None:
+        pooled = connection.connection
+        if pooled.info.get(_READING) and not _only_reads(statement):
+            pooled.info.pop(_READING)
+            pooled.dbapi_connection.autocommit = False  # psycopg sends BEGIN before this statement
+
+    @event.listens_for(engine, "checkin")
+    def _back_to_transactions(dbapi_connection, record) -> None:
+        # The pool's next user expects the driver's default: a transaction per unit of work.
+        reading = record.info.pop(_READING, False)
+        if reading and dbapi_connection is not None and not dbapi_connection.closed:
+            dbapi_connection.autocommit = False
 
 
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
