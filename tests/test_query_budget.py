@@ -23,6 +23,7 @@ BUDGET = {
     "rotation year": 45,
     "week page": 16,
     "review queue": 15,
+    "review queue, undecided": 15,
     "stands map": 12,
     "audit trail": 10,
     "registry list": 20,
@@ -75,6 +76,9 @@ def pages(app) -> dict[str, tuple[str, str, dict]]:
             .scalars()
             .first()
         )
+        undecided = db.session.execute(
+            select(Slot.id).where(Slot.state == SlotState.NOMINATIONS_CLOSED)
+        ).scalar_one()
         commune = db.session.execute(select(Commune).order_by(Commune.id)).scalars().first()
         year = program.ends_on.year  # a year with earlier years before it, at any scale
         host = db.session.execute(
@@ -90,6 +94,7 @@ def pages(app) -> dict[str, tuple[str, str, dict]]:
         "rotation year": ("coordinator", f"/rotation/programs/{program.id}/years/{year}", {}),
         "week page": ("coordinator", f"/rotation/slots/{full.id}", {}),
         "review queue": ("coordinator", f"/review/slots/{full.id}", {}),
+        "review queue, undecided": ("coordinator", f"/review/slots/{undecided}", {}),
         "stands map": ("coordinator", f"/stands/?slot={full.id}", {}),
         "audit trail": ("coordinator", "/audit/", {}),
         "registry list": ("officer", "/registry/", {}),
@@ -108,8 +113,15 @@ def count(app, who: str | None, path: str, options: dict) -> int:
     emails = {"officer": None, "coordinator": "coordinador@example.com"}
     if who == "officer":
         with app.app_context():
-            first = db.session.execute(select(Commune).order_by(Commune.id)).scalars().first()
-            emails["officer"] = f"{first.slug}@example.com"
+            # A commune with a list in the week under review: pages show the same at any scale.
+            reviewed = db.session.execute(
+                select(Commune)
+                .join(SlotAllocation, SlotAllocation.commune_id == Commune.id)
+                .join(Slot, Slot.id == SlotAllocation.slot_id)
+                .where(Slot.state == SlotState.NOMINATIONS_CLOSED, SlotAllocation.stands > 0)
+                .order_by(Commune.id)
+            ).scalars()
+            emails["officer"] = f"{reviewed.first().slug}@example.com"
     if who:
         login(client, emails[who])
     if options.get("at"):

@@ -1,8 +1,10 @@
 """`flask demo generate --scale N`: the province N times over, for benchmarks and query budgets.
 
 At scale 1: 5 communes, 25 stands, 2 years of monthly weeks, 150 entrepreneurs per commune, and
-for every past week a full roster (nominations attended or no-show, with their stands), and a
-published one for the next week. Scale N multiplies each dimension. Rows are written with bulk
+for every past week a full roster (nominations attended or no-show, with their stands), a
+published one for the next week, and the week after that under review: its nominations closed,
+a full main list and a reserve submitted, none decided yet (the coordinators' heaviest page).
+Scale N multiplies each dimension. Rows are written with bulk
 inserts: the rules are exercised by the tests, this only has to be realistic in shape and size.
 """
 
@@ -190,9 +192,8 @@ def generate(scale: int, *, seed: int = 7) -> dict[str, int]:
         rotation.plan_year(program, year, by=None, apply=True)
     # As in a live system, the next week's roster is already out: the public showcase and the
     # feeds then have a coming week to show, whatever the date the data is generated on.
-    next_week = min(
-        (s for s in slots if s.starts_on > today), key=lambda s: s.starts_on, default=None
-    )
+    coming = sorted((s for s in slots if s.starts_on > today), key=lambda s: s.starts_on)
+    next_week, in_review = (coming + [None, None])[:2]
     for slot in slots:
         if slot.ends_on < today:
             slot.state = SlotState.COMPLETED
@@ -200,6 +201,8 @@ def generate(scale: int, *, seed: int = 7) -> dict[str, int]:
             slot.state = SlotState.IN_PROGRESS
         elif slot is next_week:
             slot.state = SlotState.PUBLISHED
+        elif slot is in_review:
+            slot.state = SlotState.NOMINATIONS_CLOSED
         else:
             slot.state = SlotState.PLANNED
     db.session.flush()
@@ -256,6 +259,8 @@ def generate(scale: int, *, seed: int = 7) -> dict[str, int]:
             ],
         )
         n_nominations += len(nominations)
+    if in_review is not None:
+        n_nominations += _submitted_lists(in_review, by_commune, rng)
     db.session.flush()
     return {
         "communes": len(communes),
@@ -264,6 +269,35 @@ def generate(scale: int, *, seed: int = 7) -> dict[str, int]:
         "weeks": len(slots),
         "nominations": n_nominations,
     }
+
+
+def _submitted_lists(slot: Slot, by_commune: dict[int, list[int]], rng: random.Random) -> int:
+    """Each commune of the week submitted its stands' worth of nominations and a reserve of 3;
+    the mall has decided none of them yet."""
+    rows = []
+    for allocation in slot.allocations:
+        if allocation.stands <= 0:
+            continue
+        pool = by_commune.get(allocation.commune_id, [])
+        chosen = rng.sample(pool, min(len(pool), allocation.stands + 3))
+        rows += [
+            {
+                "slot_id": slot.id,
+                "entrepreneur_id": e,
+                "commune_id": allocation.commune_id,
+                "state": NominationState.SUBMITTED,
+                "is_reserve": i >= allocation.stands,
+                "position": i if i < allocation.stands else i - allocation.stands,
+                "reason": "",
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+                "sequence": 1,
+            }
+            for i, e in enumerate(chosen)
+        ]
+    if rows:
+        db.session.execute(insert(Nomination), rows)
+    return len(rows)
 
 
 def _slug(name: str) -> str:
