@@ -64,3 +64,48 @@ def test_each_user_gets_their_own_home_from_the_kept_pages(app, db):
     theirs = alhue.get("/").get_data(as_text=True)
     assert "Encargado comunal de Melipilla" in mine
     assert "Encargado comunal de Alhué" in theirs and "Encargado comunal de Melipilla" not in theirs
+
+
+def test_a_coordinator_sees_which_weeks_wait_for_review_and_goes_there(app, db):
+    from tests.test_review import submitted
+
+    world = make_nominations_world(app, stands=3)
+    first, _ = submitted(world, 2)
+    submitted(world, 1, commune=world["alhue"], rut_start=20_000_000)
+    db.session.commit()
+    coordinator = app.test_client()
+    login(coordinator, "coordinador@example.com")
+    html = coordinator.get("/").get_data(as_text=True)
+    queue = f'href="/review/slots/{world["slot"].id}"'
+    assert "3 nominaciones por revisar" in html and queue in html
+    assert f'href="/rotation/slots/{world["slot"].id}"' in html  # the week itself
+    # Approving one leaves two to review; the kept page follows at once.
+    from app.domain import review
+
+    review.approve(first, by=world["users"]["coordinator"])
+    db.session.commit()
+    assert "2 nominaciones por revisar" in coordinator.get("/").get_data(as_text=True)
+
+
+def test_a_coordinator_with_nothing_to_review_gets_no_review_button(app, db):
+    world = make_nominations_world(app)
+    coordinator = app.test_client()
+    login(coordinator, "coordinador@example.com")
+    html = coordinator.get("/").get_data(as_text=True)
+    assert "por revisar" not in html and f"/review/slots/{world['slot'].id}" not in html
+
+
+def test_an_officer_sees_how_far_the_communes_list_has_got_and_a_way_to_nominate(app, db):
+    from tests.test_review import submitted
+
+    world = make_nominations_world(app, stands=3)
+    submitted(world, 2)
+    submitted(world, 1, commune=world["alhue"], rut_start=20_000_000)
+    db.session.commit()
+    officer = app.test_client()
+    login(officer, "melipilla@example.com")
+    html = officer.get("/").get_data(as_text=True)
+    slot_id, melipilla = world["slot"].id, world["melipilla"].id
+    assert "2 de 3 stands nominados" in html  # its own, not Alhué's
+    assert f'href="/nominations/{slot_id}/{melipilla}"' in html and ">Nominar<" in html
+    assert "por revisar" not in html and "/review/slots/" not in html

@@ -134,6 +134,29 @@ def used_quota(slot: Slot, commune_id: int) -> int:
     ).scalar_one()
 
 
+def count_by_slot(
+    slot_ids: list[int],
+    states: tuple[NominationState, ...],
+    *,
+    commune_id: int | None = None,
+    main_only: bool = False,
+) -> dict[int, int]:
+    """Nominations in these states per slot, one commune's or everyone's: what waits for the
+    mall's decision (SUBMITTED), a commune's stands taken so far (QUOTA_STATES, main_only)."""
+    if not slot_ids:
+        return {}
+    query = (
+        select(Nomination.slot_id, func.count())
+        .where(Nomination.slot_id.in_(slot_ids), Nomination.state.in_(states))
+        .group_by(Nomination.slot_id)
+    )
+    if commune_id is not None:
+        query = query.where(Nomination.commune_id == commune_id)
+    if main_only:
+        query = query.where(Nomination.is_reserve.is_(False))
+    return dict(db.session.execute(query).all())
+
+
 def weeks_in_year(entrepreneur_ids: list[int], year: int, *, exclude_slot_id: int) -> dict:
     """Weeks each entrepreneur has (or is proposed for) in the year, other than this slot."""
     if not entrepreneur_ids:

@@ -7,9 +7,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import clock
-from app.domain import schedule
+from app.domain import nominations, schedule
 from app.extensions import db
-from app.models import Commune
+from app.models import Commune, NominationState
 from app.web import page_cache
 from app.web.access import public
 
@@ -24,11 +24,24 @@ def home():
 
     def render() -> str:
         today = clock.today()
+        upcoming = schedule.upcoming_slots(current_user, today=today)
+        ids = [s.id for s in upcoming]
+        if current_user.is_officer:
+            # How far the commune's lists have got: "3 of 5 stands nominated".
+            nominated = nominations.count_by_slot(
+                ids, nominations.QUOTA_STATES, commune_id=current_user.commune_id, main_only=True
+            )
+            pending = {}
+        else:
+            nominated = {}
+            pending = nominations.count_by_slot(ids, (NominationState.SUBMITTED,))
         return render_template(
             "main/home.html",
             today=today,
             current=schedule.current_slot(today=today),
-            upcoming=schedule.upcoming_slots(current_user, today=today),
+            upcoming=upcoming,
+            nominated=nominated,
+            pending=pending,
         )
 
     # Everything on it is schedule data, the date and who is looking: the page cache's key.
