@@ -48,8 +48,14 @@ def test_coordinator_approves_and_rejects_from_the_queue_without_leaving_it(
     # Rejecting asks for the reason the commune will read; without one nothing is sent.
     second = page.locator("tr.state-row-submitted").first
     second_id = second.get_attribute("id")
-    second.locator("summary", has_text="Rechazar").click()
-    form = second.locator("details.reason-action form").first
+    # A double click sends nothing: no button slides under the pointer as the form opens.
+    reject = second.locator("details.reason-action", has_text="Rechazar")
+    reject.locator("summary").dblclick()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(f"#{second_id} .nstate-submitted").count() == 1
+    if not reject.evaluate("details => details.open"):
+        reject.locator("summary").click()
+    form = reject.locator("form")
     form.get_by_role("button", name="Rechazar").click()
     assert page.locator(f"#{second_id} .nstate-submitted").count() == 1
     form.get_by_role("textbox", name="Motivo").fill("Sin resolución sanitaria vigente")
