@@ -72,10 +72,16 @@ def _read_without_transaction(engine: Engine) -> None:
     # autocommit, and the first statement that writes or locks rows (a lazy state advance, a
     # SELECT ... FOR UPDATE) switches the connection back first: from there on everything runs
     # in one transaction that commits or rolls back whole, as in any other request.
+    # What a plain SELECT cannot do here: see a snapshot across statements (ask for it with an
+    # explicit isolation_level, which is left alone), stream through a server-side cursor (those
+    # switch too), or hold something until the end of a transaction (pg_advisory_xact_lock,
+    # set_config(..., true)): a GET that needs one locks or writes a row first.
     @event.listens_for(engine, "begin")
     def _begin_reading(connection) -> None:
         if not (has_request_context() and request.method in SAFE_METHODS):
             return
+        if "isolation_level" in connection.get_execution_options():
+            return  # the caller chose how this transaction reads
         pooled = connection.connection
         if pooled.dbapi_connection.autocommit:  # someone else's autocommit: not ours to manage
             return
@@ -83,9 +89,13 @@ def _read_without_transaction(engine: Engine) -> None:
         pooled.info[_READING] = True
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _transaction_before_writing(connection, _cursor, statement, *_args) -> None:
+    def _transaction_before_writing(connection, _cursor, statement, _params, context, _many):
         pooled = connection.connection
-        if pooled.info.get(_READING) and not _only_reads(statement):
+        if not pooled.info.get(_READING):
+            return
+        # A server-side cursor (yield_per, stream_results) is a DECLARE: transactions only.
+        streaming = context is not None and context.execution_options.get("stream_results")
+        if streaming or not _only_reads(statement):
             pooled.info.pop(_READING)
             pooled.dbapi_connection.autocommit = False  # psycopg sends BEGIN before this statement
 
@@ -93,8 +103,12 @@ def _read_without_transaction(engine: Engine) -> None:
     def _back_to_transactions(dbapi_connection, record) -> None:
         # The pool's next user expects the driver's default: a transaction per unit of work.
         reading = record.info.pop(_READING, False)
-        if reading and dbapi_connection is not None and not dbapi_connection.closed:
+        if not reading or dbapi_connection is None or dbapi_connection.closed:
+            return
+        try:
             dbapi_connection.autocommit = False
+        except engine.dialect.loaded_dbapi.Error:
+            record.invalidate()  # a connection in an unknown state is replaced, never reused
 
 
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:

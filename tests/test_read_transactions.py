@@ -109,3 +109,22 @@ def test_a_write_during_a_read_request_rolls_back_whole(app, db, backend):
         _db.session.remove()
     state = _db.session.execute(select(Slot.state).where(Slot.id == slot_id)).scalar_one()
     assert state is SlotState.NOMINATIONS_OPEN
+
+
+@pytest.mark.postgres_only
+def test_a_read_that_streams_or_chose_its_isolation_level_runs_in_a_transaction(app, db, backend):
+    from sqlalchemy import text
+
+    slot_id = make_nominations_world(app)["slot"].id
+    _db.session.remove()
+    with app.test_request_context("/", method="GET"):
+        # A server-side cursor (DECLARE) only exists inside a transaction.
+        streamed = _db.session.execute(select(Slot.id).execution_options(yield_per=1)).scalars()
+        assert slot_id in list(streamed)
+        _db.session.remove()
+        # An explicit isolation level keeps its snapshot: now() is the transaction's start.
+        with _db.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            first = conn.execute(text("SELECT now()")).scalar_one()
+            conn.execute(text("SELECT pg_sleep(0.01)"))
+            assert conn.execute(text("SELECT now()")).scalar_one() == first
