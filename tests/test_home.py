@@ -79,6 +79,8 @@ def test_a_coordinator_sees_which_weeks_wait_for_review_and_goes_there(app, db):
     queue = f'href="/review/slots/{world["slot"].id}"'
     assert "3 nominaciones por revisar" in html and queue in html
     assert f'href="/rotation/slots/{world["slot"].id}"' in html  # the week itself
+    queue_page = coordinator.get(f"/review/slots/{world['slot'].id}")
+    assert queue_page.status_code == 200 and "Revisión de nominaciones" in queue_page.text
     # Approving one leaves two to review; the kept page follows at once.
     from app.domain import review
 
@@ -109,3 +111,16 @@ def test_an_officer_sees_how_far_the_communes_list_has_got_and_a_way_to_nominate
     assert "2 de 3 stands nominados" in html  # its own, not Alhué's
     assert f'href="/nominations/{slot_id}/{melipilla}"' in html and ">Nominar<" in html
     assert "por revisar" not in html and "/review/slots/" not in html
+
+
+def test_a_viewer_sees_what_waits_for_review_but_is_not_asked_to_decide(app, db):
+    from tests.test_review import submitted
+
+    world = make_nominations_world(app, stands=3)
+    submitted(world, 2)
+    db.session.commit()
+    viewer = app.test_client()
+    login(viewer, "viewer@example.com")
+    html = viewer.get("/").get_data(as_text=True)
+    assert "2 nominaciones por revisar" in html and f"/review/slots/{world['slot'].id}" in html
+    assert ">Ver nominaciones<" in html and ">Revisar<" not in html

@@ -3,7 +3,8 @@
 At scale 1: 5 communes, 25 stands, 2 years of monthly weeks, 150 entrepreneurs per commune, and
 for every past week a full roster (nominations attended or no-show, with their stands), a
 published one for the next week, and the week after that under review: its nominations closed,
-a full main list and a reserve submitted, none decided yet (the coordinators' heaviest page).
+each commune with stands that week having submitted as many people as it has stands (and a
+reserve of 3 when it has more people), none decided yet: the coordinators' heaviest page.
 Scale N multiplies each dimension. Rows are written with bulk
 inserts: the rules are exercised by the tests, this only has to be realistic in shape and size.
 """
@@ -11,7 +12,7 @@ inserts: the rules are exercised by the tests, this only has to be realistic in 
 from __future__ import annotations
 
 import random
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from sqlalchemy import func, insert, select
 
@@ -203,6 +204,7 @@ def generate(scale: int, *, seed: int = 7) -> dict[str, int]:
             slot.state = SlotState.PUBLISHED
         elif slot is in_review:
             slot.state = SlotState.NOMINATIONS_CLOSED
+            slot.nominations_deadline = clock.now_utc() - timedelta(days=1)
         else:
             slot.state = SlotState.PLANNED
     db.session.flush()
@@ -272,8 +274,8 @@ def generate(scale: int, *, seed: int = 7) -> dict[str, int]:
 
 
 def _submitted_lists(slot: Slot, by_commune: dict[int, list[int]], rng: random.Random) -> int:
-    """Each commune of the week submitted its stands' worth of nominations and a reserve of 3;
-    the mall has decided none of them yet."""
+    """Each commune with stands that week submitted its stands' worth of nominations, and a
+    reserve of 3 if it has the people; the mall has decided none of them yet."""
     rows = []
     for allocation in slot.allocations:
         if allocation.stands <= 0:

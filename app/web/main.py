@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import clock
-from app.domain import nominations, schedule
+from app.domain import nomination_states, nominations, schedule
 from app.extensions import db
 from app.models import Commune, NominationState
 from app.web import page_cache
@@ -42,6 +42,7 @@ def home():
             upcoming=upcoming,
             nominated=nominated,
             pending=pending,
+            decides=nomination_states.acts_for_mall(current_user),
         )
 
     # Everything on it is schedule data, the date and who is looking: the page cache's key.
