@@ -83,16 +83,23 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="es-CL", viewport={"width": 1280, "height": 900})
+def open_page(browser, width: int = 1280, height: int = 900):
+    """A page in a fresh Spanish (Chile) context that records console errors and uncaught
+    exceptions in `page.console_errors` (no CSP violations, no broken scripts)."""
+    context = browser.new_context(locale="es-CL", viewport={"width": width, "height": height})
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.console_errors = errors
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    page = open_page(browser)
     yield page
-    context.close()
+    page.context.close()
 
 
 def screenshot(page, name: str) -> None:

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_page, screenshot
 from tests.browser.test_roles_navigation import sign_in
 
 
@@ -29,10 +29,7 @@ def test_anyone_sees_how_to_subscribe(live_server, page):
 
 
 def test_officer_generates_a_private_link_on_a_phone(live_server, browser):
-    context = browser.new_context(locale="es-CL", viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page = open_page(browser, 390, 844)
     sign_in(page, live_server, "curacavi@example.com")
     page.get_by_role("navigation").get_by_role("link", name="Calendarios").click()
     page.wait_for_url(f"{live_server}/calendar/")
@@ -45,8 +42,8 @@ def test_officer_generates_a_private_link_on_a_phone(live_server, browser):
     screenshot(page, "calendars-private-phone")
     feed = page.request.get(live_server + url.split("5000", 1)[1])
     assert feed.status == 200 and "Curacaví (privado)" in feed.text()
-    context.close()
-    assert errors == []
+    page.context.close()
+    assert page.console_errors == []
 
 
 def test_desktop_private_section_after_generating(live_server, page):

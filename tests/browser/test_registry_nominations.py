@@ -6,7 +6,7 @@ import pytest
 
 from app.demo.loader import OFFICER_EMAILS
 from app.demo.people import COMMUNE_NAMES
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_page, screenshot
 from tests.browser.test_roles_navigation import sign_in
 
 EMAIL_BY_COMMUNE = {COMMUNE_NAMES[slug]: email for slug, email in OFFICER_EMAILS.items()}
@@ -29,11 +29,7 @@ def _open_list(browser, live_server) -> tuple[str, str]:
 def test_officer_searches_the_registry_and_nominates(live_server, browser, width):
     email, list_url = _open_list(browser, live_server)
     suffix = "desktop" if width > 600 else "phone"
-    context = browser.new_context(locale="es-CL", viewport={"width": width, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page = open_page(browser, width)
     sign_in(page, live_server, email)
 
     # The registry: typing narrows the list without leaving the page.
@@ -71,8 +67,8 @@ def test_officer_searches_the_registry_and_nominates(live_server, browser, width
     page.locator("ol.is-main a", has_text=name).first.click()
     page.wait_for_url(re.compile(r".*/registry/\d+$"))
     screenshot(page, f"registry-entrepreneur-{suffix}")
-    assert errors == []
-    context.close()
+    assert page.console_errors == []
+    page.context.close()
 
 
 def test_import_page_and_nominations_index_render(live_server, page):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import demo_server, screenshot
+from tests.browser.conftest import demo_server, open_page, screenshot
 from tests.browser.test_roles_navigation import sign_in
 
 
@@ -20,11 +20,7 @@ def test_coordinator_approves_and_rejects_from_the_queue_without_leaving_it(
     live_server, browser, width
 ):
     suffix = "desktop" if width > 600 else "phone"
-    context = browser.new_context(locale="es-CL", viewport={"width": width, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page = open_page(browser, width)
     sign_in(page, live_server, "coordinador@example.com")
 
     # The home page says how many wait and leads there.
@@ -70,5 +66,5 @@ def test_coordinator_approves_and_rejects_from_the_queue_without_leaving_it(
     page.get_by_role("link", name="Inicio").click()
     card = page.locator("article.week-card").filter(has_text="por revisar").first
     assert f"{waiting - 2} nominaci" in card.inner_text()
-    assert errors == []
-    context.close()
+    assert page.console_errors == []
+    page.context.close()
