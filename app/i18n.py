@@ -44,6 +44,19 @@ def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, format=fmt, tzinfo=tz, locale=str(get_locale()))
 
 
+def fmt_daytime(value: datetime | None, weekday: bool = False) -> str:
+    """A deadline's day and time in the venue's zone: 'lunes 28 de diciembre, 23:59' /
+    'Monday, December 28, 23:59'. Spanish puts words between the fields, so one pattern
+    cannot serve both languages."""
+    if value is None:
+        return ""
+    if current_lang() == "es":
+        pattern = "EEEE d 'de' MMMM, HH:mm" if weekday else "d 'de' MMMM, HH:mm"
+    else:
+        pattern = "EEEE, MMMM d, HH:mm" if weekday else "MMMM d, HH:mm"
+    return fmt_datetime(value, pattern)
+
+
 def fmt_week(start: date, end: date) -> str:
     """'9 al 15 de marzo de 2027' / 'March 9 – 15, 2027', compactly."""
     locale = str(get_locale())
@@ -69,6 +82,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_timezone="America/Santiago")
     app.jinja_env.filters["fdate"] = fmt_date
     app.jinja_env.filters["fdatetime"] = fmt_datetime
+    app.jinja_env.filters["fdaytime"] = fmt_daytime
     app.jinja_env.globals["fmt_week"] = fmt_week
     app.jinja_env.globals["month_name"] = month_name
     app.jinja_env.globals["current_lang"] = current_lang

@@ -90,17 +90,21 @@ class FeedVersion:
 # --- the feeds ----------------------------------------------------------------------------
 
 
-def mall_feed() -> Feed:
+# Each feed is written in FEED_LOCALE. The calendars page asks for a descriptor in the reader's
+# language (`locale`) for what it shows about a feed; the feed itself never changes language.
+
+
+def mall_feed(locale: str = FEED_LOCALE) -> Feed:
     # The same for every request (one language per feed): built once per app, so a polling
     # client's revalidation does not translate and route it again.
     cache = current_app.extensions.setdefault("vitrina_feed_descriptors", {})
-    if (feed := cache.get("mall")) is None:
-        feed = cache["mall"] = _mall_feed()
+    if (feed := cache.get(("mall", locale))) is None:
+        feed = cache[("mall", locale)] = _mall_feed(locale)
     return feed
 
 
-def _mall_feed() -> Feed:
-    with force_locale(FEED_LOCALE):
+def _mall_feed(locale: str) -> Feed:
+    with force_locale(locale):
         return Feed(
             key="mall",
             name=_("Vitrina · Mall Espacio Urbano Melipilla"),
@@ -116,8 +120,8 @@ def _mall_feed() -> Feed:
         )
 
 
-def commune_feed(commune: Commune) -> Feed:
-    with force_locale(FEED_LOCALE):
+def commune_feed(commune: Commune, locale: str = FEED_LOCALE) -> Feed:
+    with force_locale(locale):
         return Feed(
             key=f"commune:{commune.id}",
             name=_("Vitrina · %(commune)s", commune=commune.name),
@@ -133,9 +137,9 @@ def commune_feed(commune: Commune) -> Feed:
         )
 
 
-def staff_feed(user: User, feed_path: str) -> Feed:
+def staff_feed(user: User, feed_path: str, locale: str = FEED_LOCALE) -> Feed:
     """Officers: their commune, with nomination deadlines; everyone else on staff: everything."""
-    with force_locale(FEED_LOCALE):
+    with force_locale(locale):
         if user.role is Role.OFFICER and user.commune is not None:
             return Feed(
                 key=f"user:{user.id}:commune:{user.commune_id}",

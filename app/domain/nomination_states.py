@@ -21,7 +21,7 @@ from app import clock
 from app.domain import audit
 from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.extensions import db
-from app.i18n import fmt_datetime
+from app.i18n import fmt_daytime
 from app.models import Nomination, NominationState, Role, SlotState, User
 
 S = NominationState
@@ -163,7 +163,7 @@ def window_problem(nomination_or_slot, *, now: datetime | None = None) -> str | 
     if slot.nominations_deadline is not None and now > slot.nominations_deadline:
         return _(
             "El plazo para nominar venció el %(when)s.",
-            when=fmt_datetime(slot.nominations_deadline, "d 'de' MMMM 'a las' HH:mm"),
+            when=fmt_daytime(slot.nominations_deadline),
         )
     return None
 

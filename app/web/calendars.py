@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 
 import segno
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -184,12 +185,13 @@ def subscription(name: str, description: str, path: str) -> Subscription:
 
 
 def _public_subscriptions() -> tuple[Subscription, list[tuple[Commune, Subscription]]]:
-    mall = feeds.mall_feed()
+    locale = str(get_locale())  # what the page says about each feed, in the reader's language
+    mall = feeds.mall_feed(locale)
     communes = db.session.execute(select(Commune).order_by(Commune.name)).scalars()
     return (
         subscription(mall.name, mall.description, mall.feed_path),
         [
-            (c, subscription((f := feeds.commune_feed(c)).name, f.description, f.feed_path))
+            (c, subscription((f := feeds.commune_feed(c, locale)).name, f.description, f.feed_path))
             for c in communes
         ],
     )
@@ -209,7 +211,7 @@ def index():
 
 def _my_private_context(issued: str | None = None) -> dict:
     user = actor()
-    feed = feeds.staff_feed(user, feed_path="")  # for its name and description
+    feed = feeds.staff_feed(user, feed_path="", locale=str(get_locale()))  # name, description
     return {
         "section_id": "private-feed",
         "title": _("Su calendario privado"),
@@ -274,7 +276,7 @@ def _entrepreneur_for_staff(entrepreneur_id: int) -> Entrepreneur:
 
 
 def _entrepreneur_context(entrepreneur: Entrepreneur, issued: str | None = None) -> dict:
-    feed = feeds.entrepreneur_feed(entrepreneur, feed_path="")
+    feed = feeds.entrepreneur_feed(entrepreneur, feed_path="")  # in the entrepreneur's Spanish
     return {
         "section_id": "private-feed",
         "title": _("Calendario privado de %(business)s", business=entrepreneur.business_name),

@@ -195,3 +195,14 @@ def test_tokens_are_kept_out_of_gunicorn_access_logs():
     record.args = {"r": "GET /calendar/private/AbC_123-xyz.ics HTTP/1.1", "s": 200}
     RedactFeedTokens().filter(record)
     assert "AbC_123" not in record.getMessage()
+
+
+def test_the_calendars_page_describes_each_feed_in_the_readers_language(client, province):
+    login(client, "melipilla@example.com")
+    client.post("/language/en", data={"csrf_token": csrf_token(client), "next": "/calendar/"})
+    html = client.get("/calendar/").get_data(as_text=True)
+    assert "Weeks of Melipilla" in html and "Semanas de Melipilla" not in html  # the private one
+    assert "Semanas de emprendedores" not in html  # the mall's
+    # The feeds themselves keep one language: a client's ETag must not depend on who asks.
+    feed = client.get("/calendar/mall.ics").get_data(as_text=True)
+    assert "X-WR-CALDESC:Semanas de emprendedores" in feed.replace("\r\n ", "")
