@@ -100,7 +100,7 @@ def test_a_week_before_publication_shows_no_stands(client, mall, db, backend):
 def test_before_the_week_the_page_announces_it(app, client, mall):
     app.config["FIXED_NOW"] = SHOWCASE_BEFORE
     html = page(client)
-    assert "Próxima semana" in html and "Ahora en el mall" not in html
+    assert "Próximamente en el mall" in html and "Ahora en el mall" not in html
     assert "Quesos Ana" in html
 
 
