@@ -124,3 +124,22 @@ def test_a_viewer_sees_what_waits_for_review_but_is_not_asked_to_decide(app, db)
     html = viewer.get("/").get_data(as_text=True)
     assert "2 nominaciones por revisar" in html and f"/review/slots/{world['slot'].id}" in html
     assert ">Ver nominaciones<" in html and ">Revisar<" not in html
+
+
+def test_an_officer_is_reminded_of_drafts_the_mall_cannot_see_yet(app, db):
+    from app.domain import nominations
+    from tests.factories import register
+
+    world = make_nominations_world(app, stands=3)
+    officer_user = world["users"]["officer"]
+    person = register(world["melipilla"], world["crafts"], "12345678-5", by=officer_user)
+    nominations.nominate(world["slot"], person, by=officer_user)
+    db.session.commit()
+    officer = app.test_client()
+    login(officer, "melipilla@example.com")
+    html = officer.get("/").get_data(as_text=True)
+    assert "1 de 3 stands nominados" in html and "1 sin enviar" in html
+    nominations.submit_list(world["slot"], world["melipilla"], by=officer_user)
+    db.session.commit()
+    html = officer.get("/").get_data(as_text=True)
+    assert "1 de 3 stands nominados" in html and "sin enviar" not in html

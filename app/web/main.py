@@ -31,9 +31,13 @@ def home():
             nominated = nominations.count_by_slot(
                 ids, nominations.QUOTA_STATES, commune_id=current_user.commune_id, main_only=True
             )
+            # Drafts count as nominated but the mall does not see them until the list is sent.
+            drafts = nominations.count_by_slot(
+                ids, (NominationState.DRAFT,), commune_id=current_user.commune_id
+            )
             pending = {}
         else:
-            nominated = {}
+            nominated, drafts = {}, {}
             pending = nominations.count_by_slot(ids, (NominationState.SUBMITTED,))
         return render_template(
             "main/home.html",
@@ -41,6 +45,7 @@ def home():
             current=schedule.current_slot(today=today),
             upcoming=upcoming,
             nominated=nominated,
+            drafts=drafts,
             pending=pending,
             decides=nomination_states.acts_for_mall(current_user),
         )
