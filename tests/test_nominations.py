@@ -304,6 +304,9 @@ def test_a_refused_nomination_shows_why_in_place_with_409(app, client, db, w, ba
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "El plazo para nominar venció" in html and 'id="main-title"' in html
+    # The reason sits at the top of the lists: htmx scrolls it into view, far as the button was.
+    assert response.headers["HX-Reswap"] == "innerHTML show:top"
+    assert "HX-Trigger" not in response.headers
     assert db.session.execute(select(Nomination)).first() is None
 
 

@@ -71,7 +71,12 @@ def _panel(slot, commune, stands, *, error: str | None = None, notice: str = "",
     context = _context(slot, commune, stands, error=error, notice=notice)
     if is_htmx():
         response = render_template("nominations/_panel.html", **context)
-        headers = {"HX-Trigger": "nominations-changed"} if status < 400 else {}
+        if status < 400:
+            headers = {"HX-Trigger": "nominations-changed"}
+        else:
+            # The refusal is at the top of the lists, maybe a long way above the button that was
+            # pressed (a candidate far down the registry): bring it into view.
+            headers = {"HX-Reswap": "innerHTML show:top"}
         return response, status, headers
     if status < 400:
         if notice:
