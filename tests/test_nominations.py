@@ -304,10 +304,25 @@ def test_a_refused_nomination_shows_why_in_place_with_409(app, client, db, w, ba
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "El plazo para nominar venció" in html and 'id="main-title"' in html
+    assert html.count("El plazo para nominar venció") == 1  # the refusal, said once
+    # The page was opened before the deadline: all of it is stale, htmx reloads it.
+    assert response.headers["HX-Refresh"] == "true" and "HX-Trigger" not in response.headers
+    assert db.session.execute(select(Nomination)).first() is None
+
+
+@pytest.mark.db
+def test_a_refusal_while_the_week_is_open_is_scrolled_into_view(client, db, w, backend):
+    e = person(w, "12345678-5")
+    nominations.nominate(w["slot"], e, by=officer(w))
+    db.session.commit()
+    login(client, "melipilla@example.com")
+    url = f"/nominations/{w['slot'].id}/{w['melipilla'].id}"
+    # A second tab nominated this person already.
+    response = _post(client, f"{url}/nominate", {"entrepreneur_id": e.id}, htmx=True)
+    assert response.status_code == 409 and "ya está nominado" in response.get_data(as_text=True)
     # The reason sits at the top of the lists: htmx scrolls it into view, far as the button was.
     assert response.headers["HX-Reswap"] == "innerHTML show:top"
-    assert "HX-Trigger" not in response.headers
-    assert db.session.execute(select(Nomination)).first() is None
+    assert "HX-Refresh" not in response.headers
 
 
 def test_officer_of_another_commune_gets_404(client, db, w):

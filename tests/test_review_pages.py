@@ -190,3 +190,17 @@ def test_queue_is_served_from_cache_until_the_data_changes(app, coordinator, wor
     assert response.status_code == 200
     after = coordinator.get(path).get_data(as_text=True)
     assert 'data-testid="count-free">9<' in after and after != first
+
+
+def test_publishing_a_week_with_nominations_left_to_review_asks_first(coordinator, world, db):
+    from tests.test_review import close
+
+    close(world)
+    db.session.commit()
+    page = coordinator.get(f"/rotation/slots/{world['slot'].id}").get_data(as_text=True)
+    assert 'hx-confirm="Quedan 4 nominaciones por revisar' in page  # 3 + 1 still submitted
+    for n in (*world["people"], *world["alhue_people"]):
+        review.approve(n, by=world["users"]["coordinator"])
+    db.session.commit()
+    page = coordinator.get(f"/rotation/slots/{world['slot'].id}").get_data(as_text=True)
+    assert ">Publicar<" in page and "nominaciones por revisar" not in page

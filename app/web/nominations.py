@@ -73,6 +73,10 @@ def _panel(slot, commune, stands, *, error: str | None = None, notice: str = "",
         response = render_template("nominations/_panel.html", **context)
         if status < 400:
             headers = {"HX-Trigger": "nominations-changed"}
+        elif context["window_problem"]:
+            # The week stopped taking nominations while this page was open: its header, the
+            # candidates' buttons, everything on it is stale. The reloaded page says why.
+            headers = {"HX-Refresh": "true"}
         else:
             # The refusal is at the top of the lists, maybe a long way above the button that was
             # pressed (a candidate far down the registry): bring it into view.

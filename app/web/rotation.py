@@ -17,7 +17,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 from app import clock
-from app.domain import closures, fairness, rotation, rotation_settings, slot_states, swaps
+from app.domain import (
+    closures,
+    fairness,
+    nominations,
+    rotation,
+    rotation_settings,
+    slot_states,
+    swaps,
+)
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db
 from app.models import (
@@ -25,6 +33,7 @@ from app.models import (
     Blackout,
     Commune,
     CommuneUnavailability,
+    NominationState,
     Program,
     Role,
     Slot,
@@ -210,6 +219,10 @@ def _slot_page_context(slot: Slot) -> dict:
         "slot": slot,
         "program": program,
         "transitions": slot_states.available_transitions(slot, user),
+        # Publishing leaves these out of the calendars: the button asks first.
+        "to_review": nominations.count_by_slot([slot.id], (NominationState.SUBMITTED,)).get(
+            slot.id, 0
+        ),
         "holidays": closures.national_holidays(slot.starts_on, slot.ends_on),
         "closed": closures.venue_closures(program.venue_id, slot.starts_on, slot.ends_on),
         "communes": _communes(),
