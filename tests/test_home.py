@@ -143,3 +143,23 @@ def test_an_officer_is_reminded_of_drafts_the_mall_cannot_see_yet(app, db):
     db.session.commit()
     html = officer.get("/").get_data(as_text=True)
     assert "1 de 3 stands nominados" in html and "sin enviar" not in html
+
+
+def test_once_the_mall_decides_an_officer_sees_how_many_got_a_stand(app, db):
+    from app.domain import review
+    from tests.test_review import close, submitted
+
+    world = make_nominations_world(app, stands=2)
+    main, _other, reserve = submitted(world, 3)  # the third goes on the reserve list
+    db.session.commit()
+    close(world)
+    coordinator = world["users"]["coordinator"]
+    review.approve(main, by=coordinator)
+    review.decide(_other, "reject", by=coordinator, reason="Sin permiso")
+    review.approve(reserve, by=coordinator)  # the reserve called up
+    db.session.commit()
+    officer = app.test_client()
+    login(officer, "melipilla@example.com")
+    html = officer.get("/").get_data(as_text=True)
+    assert "2 de 2 stands asignados" in html and "nominados" not in html
+    assert ">Ver nominaciones<" in html

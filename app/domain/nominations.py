@@ -134,15 +134,9 @@ def used_quota(slot: Slot, commune_id: int) -> int:
     ).scalar_one()
 
 
-def count_by_slot(
-    slot_ids: list[int],
-    states: tuple[NominationState, ...],
-    *,
-    commune_id: int | None = None,
-    main_only: bool = False,
-) -> dict[int, int]:
-    """Nominations in these states per slot, one commune's or everyone's: what waits for the
-    mall's decision (SUBMITTED), a commune's stands taken so far (QUOTA_STATES, main_only)."""
+def count_by_slot(slot_ids: list[int], states: tuple[NominationState, ...]) -> dict[int, int]:
+    """Nominations in these states per slot, every commune's: e.g. what waits for the mall's
+    decision (SUBMITTED)."""
     if not slot_ids:
         return {}
     query = (
@@ -150,11 +144,37 @@ def count_by_slot(
         .where(Nomination.slot_id.in_(slot_ids), Nomination.state.in_(states))
         .group_by(Nomination.slot_id)
     )
-    if commune_id is not None:
-        query = query.where(Nomination.commune_id == commune_id)
-    if main_only:
-        query = query.where(Nomination.is_reserve.is_(False))
     return dict(db.session.execute(query).all())
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a commune's list for a week has got."""
+
+    nominated: int = 0  # main-list places taken: drafts, submitted, approved, confirmed
+    drafts: int = 0  # not sent yet: the mall does not see them
+    seated: int = 0  # given a stand (approved or confirmed), reserves called up included
+
+
+def commune_progress(slot_ids: list[int], commune_id: int) -> dict[int, Progress]:
+    """Progress of one commune's lists, per slot, in one grouped query."""
+    if not slot_ids:
+        return {}
+    rows = db.session.execute(
+        select(Nomination.slot_id, Nomination.state, Nomination.is_reserve, func.count())
+        .where(Nomination.slot_id.in_(slot_ids), Nomination.commune_id == commune_id)
+        .group_by(Nomination.slot_id, Nomination.state, Nomination.is_reserve)
+    ).all()
+    totals: dict[int, dict[str, int]] = {}
+    for slot_id, state, is_reserve, n in rows:
+        entry = totals.setdefault(slot_id, {"nominated": 0, "drafts": 0, "seated": 0})
+        if state in QUOTA_STATES and not is_reserve:
+            entry["nominated"] += n
+        if state is S.DRAFT:
+            entry["drafts"] += n
+        if state in (S.APPROVED, S.CONFIRMED):
+            entry["seated"] += n
+    return {slot_id: Progress(**entry) for slot_id, entry in totals.items()}
 
 
 def weeks_in_year(entrepreneur_ids: list[int], year: int, *, exclude_slot_id: int) -> dict:

@@ -27,25 +27,19 @@ def home():
         upcoming = schedule.upcoming_slots(current_user, today=today)
         ids = [s.id for s in upcoming]
         if current_user.is_officer:
-            # How far the commune's lists have got: "3 of 5 stands nominated".
-            nominated = nominations.count_by_slot(
-                ids, nominations.QUOTA_STATES, commune_id=current_user.commune_id, main_only=True
-            )
-            # Drafts count as nominated but the mall does not see them until the list is sent.
-            drafts = nominations.count_by_slot(
-                ids, (NominationState.DRAFT,), commune_id=current_user.commune_id
-            )
+            # How far the commune's lists have got: nominated, not sent yet, given a stand.
+            progress = nominations.commune_progress(ids, current_user.commune_id)
             pending = {}
         else:
-            nominated, drafts = {}, {}
+            progress = {}
             pending = nominations.count_by_slot(ids, (NominationState.SUBMITTED,))
         return render_template(
             "main/home.html",
             today=today,
             current=schedule.current_slot(today=today),
             upcoming=upcoming,
-            nominated=nominated,
-            drafts=drafts,
+            progress=progress,
+            no_progress=nominations.Progress(),
             pending=pending,
             decides=nomination_states.acts_for_mall(current_user),
         )
