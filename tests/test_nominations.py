@@ -87,6 +87,22 @@ def test_a_withdrawn_entrepreneur_can_be_nominated_again(db, w, backend):
     again = nominations.nominate(w["slot"], e, by=officer(w))
     db.session.commit()
     assert first.state is S.WITHDRAWN and again.state is S.DRAFT
+    # The list shows them once, nominated, not also among the withdrawn.
+    listing = nominations.commune_list(w["slot"], w["melipilla"].id)
+    assert listing.main == [again] and listing.closed == []
+
+
+@pytest.mark.db
+def test_only_nominations_the_mall_has_not_decided_are_reordered(db, w, backend):
+    first = nominations.nominate(w["slot"], person(w, "12345678-5"), by=officer(w))
+    second = nominations.nominate(w["slot"], person(w, "11111111-1"), by=officer(w))
+    nominations.submit_list(w["slot"], w["melipilla"], by=officer(w))
+    nomination_states.apply(first, "approve", by=w["users"]["coordinator"])
+    with pytest.raises(Conflict, match="aún no resueltas"):
+        nominations.move(first, "down", by=officer(w))
+    nominations.move(second, "up", by=officer(w))  # still undecided: it may move
+    db.session.commit()
+    assert (second.position, first.position) == (0, 1)
 
 
 @pytest.mark.db

@@ -116,10 +116,12 @@ def commune_list(slot: Slot, commune_id: int) -> CommuneList:
         ).scalars()
     )
     live = [n for n in rows if n.state in _LIVE or n.state in (S.ATTENDED, S.NO_SHOW)]
+    listed = {n.entrepreneur_id for n in live}
     return CommuneList(
         main=[n for n in live if not n.is_reserve],
         reserve=[n for n in live if n.is_reserve],
-        closed=[n for n in rows if n not in live],
+        # Someone withdrawn and nominated again is on the lists above: not "withdrawn" too.
+        closed=[n for n in rows if n not in live and n.entrepreneur_id not in listed],
     )
 
 
@@ -435,8 +437,8 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
         raise Invalid(_("Dirección no válida."))
     _require_commune_actor(by, nomination.commune_id)
     _require_open(nomination.slot, now)
-    if nomination.state not in _LIVE:
-        raise Conflict(_("Solo se reordenan las nominaciones vigentes."))
+    if nomination.state not in _PROPOSED:  # the mall has not decided yet, as the page shows
+        raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
     rows = _renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
     index = rows.index(nomination)
     other = index - 1 if direction == "up" else index + 1
