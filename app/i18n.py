@@ -44,17 +44,28 @@ def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, format=fmt, tzinfo=tz, locale=str(get_locale()))
 
 
-def fmt_daytime(value: datetime | None, weekday: bool = False) -> str:
+_DAYTIME = {  # (weekday, short) → pattern, per language
+    "es": {
+        (False, False): "d 'de' MMMM, HH:mm",
+        (True, False): "EEEE d 'de' MMMM, HH:mm",
+        (False, True): "d MMM, HH:mm",
+    },
+    "en": {
+        (False, False): "MMMM d, HH:mm",
+        (True, False): "EEEE, MMMM d, HH:mm",
+        (False, True): "MMM d, HH:mm",
+    },
+}
+
+
+def fmt_daytime(value: datetime | None, weekday: bool = False, short: bool = False) -> str:
     """A deadline's day and time in the venue's zone: 'lunes 28 de diciembre, 23:59' /
-    'Monday, December 28, 23:59'. Spanish puts words between the fields, so one pattern
-    cannot serve both languages."""
+    'Monday, December 28, 23:59' (short: '28 dic, 23:59' / 'Dec 28, 23:59'). Spanish puts
+    words between the fields, so one pattern cannot serve both languages."""
     if value is None:
         return ""
-    if current_lang() == "es":
-        pattern = "EEEE d 'de' MMMM, HH:mm" if weekday else "d 'de' MMMM, HH:mm"
-    else:
-        pattern = "EEEE, MMMM d, HH:mm" if weekday else "MMMM d, HH:mm"
-    return fmt_datetime(value, pattern)
+    patterns = _DAYTIME["es" if current_lang() == "es" else "en"]
+    return fmt_datetime(value, patterns[(weekday, short)])
 
 
 def fmt_week(start: date, end: date) -> str:

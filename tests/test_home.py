@@ -163,3 +163,17 @@ def test_once_the_mall_decides_an_officer_sees_how_many_got_a_stand(app, db):
     html = officer.get("/").get_data(as_text=True)
     assert "2 de 2 stands asignados" in html and "nominados" not in html
     assert ">Ver nominaciones<" in html
+
+
+def test_after_nominations_close_an_officer_sees_what_still_waits_for_the_mall(app, db):
+    from tests.test_review import close, submitted
+
+    world = make_nominations_world(app, stands=3)
+    submitted(world, 2)
+    db.session.commit()
+    close(world)
+    db.session.commit()
+    officer = app.test_client()
+    login(officer, "melipilla@example.com")
+    html = officer.get("/").get_data(as_text=True)
+    assert "0 de 3 stands asignados" in html and "2 esperan la revisión del mall" in html

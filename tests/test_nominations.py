@@ -95,14 +95,21 @@ def test_a_withdrawn_entrepreneur_can_be_nominated_again(db, w, backend):
 @pytest.mark.db
 def test_only_nominations_the_mall_has_not_decided_are_reordered(db, w, backend):
     first = nominations.nominate(w["slot"], person(w, "12345678-5"), by=officer(w))
-    second = nominations.nominate(w["slot"], person(w, "11111111-1"), by=officer(w))
+    second = nominations.nominate(w["slot"], person(w, "11111111-1"), by=officer(w), reserve=True)
+    third = nominations.nominate(w["slot"], person(w, "22222222-2"), by=officer(w), reserve=True)
+    fourth = nominations.nominate(w["slot"], person(w, "33333333-3"), by=officer(w), reserve=True)
     nominations.submit_list(w["slot"], w["melipilla"], by=officer(w))
     nomination_states.apply(first, "approve", by=w["users"]["coordinator"])
+    nomination_states.apply(second, "waitlist", by=w["users"]["coordinator"])
     with pytest.raises(Conflict, match="aún no resueltas"):
         nominations.move(first, "down", by=officer(w))
-    nominations.move(second, "up", by=officer(w))  # still undecided: it may move
+    # An undecided one trades places with the nearest undecided one, never with a decision:
+    # the waiting list keeps its order.
+    nominations.move(third, "up", by=officer(w))
+    assert (second.position, third.position, fourth.position) == (0, 1, 2)
+    nominations.move(fourth, "up", by=officer(w))
     db.session.commit()
-    assert (second.position, first.position) == (0, 1)
+    assert (second.position, fourth.position, third.position) == (0, 1, 2)
 
 
 @pytest.mark.db

@@ -120,8 +120,13 @@ def commune_list(slot: Slot, commune_id: int) -> CommuneList:
     return CommuneList(
         main=[n for n in live if not n.is_reserve],
         reserve=[n for n in live if n.is_reserve],
-        # Someone withdrawn and nominated again is on the lists above: not "withdrawn" too.
-        closed=[n for n in rows if n not in live and n.entrepreneur_id not in listed],
+        # Someone the commune withdrew and nominated again is on the lists above, not also
+        # among the withdrawn (a cancellation by the mall stays, with its reason).
+        closed=[
+            n
+            for n in rows
+            if n not in live and not (n.state is S.WITHDRAWN and n.entrepreneur_id in listed)
+        ],
     )
 
 
@@ -155,6 +160,7 @@ class Progress:
 
     nominated: int = 0  # main-list places taken: drafts, submitted, approved, confirmed
     drafts: int = 0  # not sent yet: the mall does not see them
+    submitted: int = 0  # sent, waiting for the mall's decision
     seated: int = 0  # given a stand (approved or confirmed), reserves called up included
 
 
@@ -169,11 +175,15 @@ def commune_progress(slot_ids: list[int], commune_id: int) -> dict[int, Progress
     ).all()
     totals: dict[int, dict[str, int]] = {}
     for slot_id, state, is_reserve, n in rows:
-        entry = totals.setdefault(slot_id, {"nominated": 0, "drafts": 0, "seated": 0})
+        entry = totals.setdefault(
+            slot_id, {"nominated": 0, "drafts": 0, "submitted": 0, "seated": 0}
+        )
         if state in QUOTA_STATES and not is_reserve:
             entry["nominated"] += n
         if state is S.DRAFT:
             entry["drafts"] += n
+        if state is S.SUBMITTED:
+            entry["submitted"] += n
         if state in (S.APPROVED, S.CONFIRMED):
             entry["seated"] += n
     return {slot_id: Progress(**entry) for slot_id, entry in totals.items()}
@@ -441,8 +451,18 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
         raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
     rows = _renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
     index = rows.index(nomination)
-    other = index - 1 if direction == "up" else index + 1
-    if not 0 <= other < len(rows):
+    # It trades places with the nearest undecided one: the mall's decisions (an approval, the
+    # waiting list's order) stay where they are.
+    step = -1 if direction == "up" else 1
+    other = next(
+        (
+            i
+            for i in range(index + step, -1 if step < 0 else len(rows), step)
+            if rows[i].state in _PROPOSED
+        ),
+        None,
+    )
+    if other is None:
         return
     rows[index].position, rows[other].position = rows[other].position, rows[index].position
     db.session.flush()

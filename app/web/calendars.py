@@ -184,16 +184,18 @@ def subscription(name: str, description: str, path: str) -> Subscription:
     )
 
 
+def _described(feed: feeds.Feed, page: feeds.Feed, path: str | None = None) -> Subscription:
+    # The calendar keeps the feed's own name (what the .ics calls itself); the page describes
+    # it in the reader's language.
+    return subscription(feed.name, page.description, path or feed.feed_path)
+
+
 def _public_subscriptions() -> tuple[Subscription, list[tuple[Commune, Subscription]]]:
-    locale = str(get_locale())  # what the page says about each feed, in the reader's language
-    mall = feeds.mall_feed(locale)
+    locale = str(get_locale())
     communes = db.session.execute(select(Commune).order_by(Commune.name)).scalars()
     return (
-        subscription(mall.name, mall.description, mall.feed_path),
-        [
-            (c, subscription((f := feeds.commune_feed(c, locale)).name, f.description, f.feed_path))
-            for c in communes
-        ],
+        _described(feeds.mall_feed(), feeds.mall_feed(locale)),
+        [(c, _described(feeds.commune_feed(c), feeds.commune_feed(c, locale))) for c in communes],
     )
 
 
@@ -211,20 +213,22 @@ def index():
 
 def _my_private_context(issued: str | None = None) -> dict:
     user = actor()
-    feed = feeds.staff_feed(user, feed_path="", locale=str(get_locale()))  # name, description
+    page = feeds.staff_feed(user, feed_path="", locale=str(get_locale()))
     return {
         "section_id": "private-feed",
         "title": _("Su calendario privado"),
-        "explain": feed.description,
+        "explain": page.description,
         "token": tokens.live_token(user=user),
-        "issued": _issued_subscription(feed, issued) if issued else None,
+        "issued": _described(feeds.staff_feed(user, ""), page, _private_path(issued))
+        if issued
+        else None,
         "issue_url": url_for("calendars.issue_my_token"),
         "revoke_url": url_for("calendars.revoke_my_token"),
     }
 
 
-def _issued_subscription(feed: feeds.Feed, token: str) -> Subscription:
-    return subscription(feed.name, feed.description, url_for("calendars.private_ics", token=token))
+def _private_path(token: str) -> str:
+    return url_for("calendars.private_ics", token=token)
 
 
 @bp.route("/my-token", methods=["POST"])
@@ -285,7 +289,7 @@ def _entrepreneur_context(entrepreneur: Entrepreneur, issued: str | None = None)
             "envíeselo al emprendedor (o muéstrele el código QR): solo se ve una vez."
         ),
         "token": tokens.live_token(entrepreneur=entrepreneur),
-        "issued": _issued_subscription(feed, issued) if issued else None,
+        "issued": _described(feed, feed, _private_path(issued)) if issued else None,
         "issue_url": url_for("calendars.issue_entrepreneur_token", entrepreneur_id=entrepreneur.id),
         "revoke_url": url_for(
             "calendars.revoke_entrepreneur_token", entrepreneur_id=entrepreneur.id

@@ -206,3 +206,9 @@ def test_the_calendars_page_describes_each_feed_in_the_readers_language(client, 
     # The feeds themselves keep one language: a client's ETag must not depend on who asks.
     feed = client.get("/calendar/mall.ics").get_data(as_text=True)
     assert "X-WR-CALDESC:Semanas de emprendedores" in feed.replace("\r\n ", "")
+    # A link made now names the calendar as the feed does, in every calendar app alike.
+    token = csrf_token(client, "/calendar/")
+    issued = client.post("/calendar/my-token", data={"csrf_token": token}).get_data(as_text=True)
+    outlook = re.search(r'href="(https://outlook\.live\.com/[^"]+)"', issued).group(1)
+    name = parse_qs(urlsplit(outlook.replace("&amp;", "&")).query)["name"]
+    assert name == ["Vitrina · Melipilla (privado)"]
