@@ -6,12 +6,13 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from hypothesis import settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from app import create_app
 from app.config import TestConfig
@@ -133,6 +134,28 @@ def csrf_from(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "no CSRF token in page"
     return match.group(1)
+
+
+def without_token(page: str) -> str:
+    """The page with its CSRF token blanked: Flask-WTF signs each render's token with the
+    current second, so two renders of one kept page differ only there."""
+    return page.replace(csrf_from(page), "TOKEN")
+
+
+@contextmanager
+def page_statements() -> Iterator[list[str]]:
+    """The SQL a request runs inside the block, leaving out BEGIN and the pool's pings."""
+    seen: list[str] = []
+
+    def before(_conn, _cursor, statement, *_):
+        if not statement.lstrip().upper().startswith(("BEGIN", "SELECT 1")):
+            seen.append(statement)
+
+    event.listen(_db.engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", before)
 
 
 def login(client, email: str, password: str = "vitrina-demo"):

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from sqlalchemy import event
 
 from app.domain import rotation
-from app.extensions import db as _db
-from tests.conftest import login
+from tests.conftest import login, page_statements, without_token
 from tests.factories import make_nominations_world
-
-# Flask-WTF signs each rendered token with the current second, so two renders of one
-# kept page differ only there; compare pages with the tokens masked.
-_TOKEN = re.compile(r'(csrf_token"?[^>]*?value=|X-CSRFToken": ?)"[^"]+"')
-
-
-def _masked(html: str) -> str:
-    return _TOKEN.sub(r'\1"…"', html)
 
 
 def _statements(client, path: str) -> tuple[str, list[str]]:
-    seen: list[str] = []
-
-    def before(_conn, _cursor, statement, *_):
-        if not statement.lstrip().upper().startswith(("BEGIN", "SELECT 1")):
-            seen.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", before)
-    try:
+    with page_statements() as seen:
         html = client.get(path).get_data(as_text=True)
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", before)
     return html, seen
 
 
@@ -44,7 +23,7 @@ def test_an_officer_sees_the_communes_next_turns_kept_until_the_schedule_changes
     first, _ = _statements(officer, "/")
     assert "Nuestros próximos turnos" in first and "Nominaciones hasta el" in first
     again, statements = _statements(officer, "/")
-    assert _masked(again) == _masked(first)  # the same page, with this session's token
+    assert without_token(again) == without_token(first)  # the same page, this session's token
     assert len(statements) == 1  # the session's user with the data version: a kept page
     # The schedule changes: Melipilla loses its stands that week; the page follows at once.
     rotation.set_allocations(

@@ -8,7 +8,7 @@ from sqlalchemy import event
 from app.domain import review
 from app.extensions import db as _db
 from app.models import NominationState
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_from, csrf_token, login, page_statements, without_token
 from tests.factories import make_nominations_world
 from tests.test_review import submitted
 
@@ -157,23 +157,8 @@ def test_stand_change_form_lists_only_free_suitable_stands(coordinator, world):
 def test_queue_is_served_from_cache_until_the_data_changes(app, coordinator, world, db):
     path = f"/review/slots/{world['slot'].id}"
     first = coordinator.get(path).get_data(as_text=True)
-    statements = []
-
-    def before(_conn, _cursor, statement, *_):
-        if not statement.lstrip().upper().startswith(("BEGIN", "SELECT 1")):
-            statements.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", before)
-    try:
+    with page_statements() as statements:
         again = coordinator.get(path).get_data(as_text=True)
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", before)
-    from tests.conftest import csrf_from
-
-    def without_token(page: str) -> str:
-        # The signed token carries a timestamp: it differs from one second to the next.
-        return page.replace(csrf_from(page), "TOKEN")
-
     assert without_token(again) == without_token(first)
     # A cache hit is one statement: the session's user, with the data version alongside.
     assert len(statements) == 1 and "data_version" in statements[0]
