@@ -49,11 +49,13 @@ _DAYTIME = {  # (weekday, short) → pattern, per language
         (False, False): "d 'de' MMMM, HH:mm",
         (True, False): "EEEE d 'de' MMMM, HH:mm",
         (False, True): "d MMM, HH:mm",
+        (True, True): "EEE d MMM, HH:mm",
     },
     "en": {
         (False, False): "MMMM d, HH:mm",
         (True, False): "EEEE, MMMM d, HH:mm",
         (False, True): "MMM d, HH:mm",
+        (True, True): "EEE, MMM d, HH:mm",
     },
 }
 
