@@ -4,6 +4,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from app.clock import parse_instant
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEFAULT_SECRET = "dev-only-not-secret"  # noqa: S105 - production refuses to start with it
 
@@ -51,12 +53,23 @@ class Config:
     # Seconds a process trusts its last read of the data version when answering feed
     # revalidations (feeds declare max-age=900 anyway). 0 reads it on every request.
     FEED_VERSION_TTL = float(os.environ.get("FEED_VERSION_TTL", "2"))
+    # Seconds a process trusts its note of when the next week's state falls due (app/web/due.py)
+    # against changes made by other processes; its own changes are seen at once.
+    DUE_RECHECK_SECONDS = float(os.environ.get("DUE_RECHECK_SECONDS", "60"))
+    # Runs the app as if it were this instant ("2027-01-05" or an ISO date-time): for demos,
+    # training and tests, never in production.
+    FIXED_NOW = (
+        parse_instant(os.environ["VITRINA_FIXED_NOW"])
+        if os.environ.get("VITRINA_FIXED_NOW")
+        else None
+    )
 
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    FIXED_NOW = None  # production always runs on the real clock
 
 
 class TestConfig(Config):

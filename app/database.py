@@ -4,15 +4,36 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from time import monotonic
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 from app.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITING = "vitrina_writing"
+
+
+def _reads_only() -> bool:
+    """Whether the transaction about to begin belongs to a request that only reads."""
+    return has_request_context() and request.method in SAFE_METHODS and not g.get(_WRITING, False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside the block may write, even during a GET: BEGIN IMMEDIATE on
+    SQLite (queue for the lock instead of failing on a read snapshot), a real transaction on
+    PostgreSQL. For the one write a read may do: bringing the weeks' states up to the clock."""
+    before = g.get(_WRITING, False)
+    setattr(g, _WRITING, True)
+    try:
+        yield
+    finally:
+        setattr(g, _WRITING, before)
 
 
 def configure(app: Flask) -> None:
@@ -78,7 +99,7 @@ def _read_without_transaction(engine: Engine) -> None:
     # set_config(..., true)): a GET that needs one locks or writes a row first.
     @event.listens_for(engine, "begin")
     def _begin_reading(connection) -> None:
-        if not (has_request_context() and request.method in SAFE_METHODS):
+        if not _reads_only():
             return
         if "isolation_level" in connection.get_execution_options():
             return  # the caller chose how this transaction reads
@@ -131,5 +152,4 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        reading = has_request_context() and request.method in SAFE_METHODS
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _reads_only() else "BEGIN IMMEDIATE")

@@ -14,9 +14,20 @@ from flask.testing import FlaskClient
 from hypothesis import settings
 from sqlalchemy import create_engine, event, text
 
-from app import create_app
-from app.config import TestConfig
-from app.extensions import db as _db
+# The suite runs at one fixed instant, never at the machine's: VITRINA_TEST_NOW picks it
+# ("2027-01-05" is noon at the mall that day; CI runs the suite on today's date and on fixed
+# dates). The default is the day after a nomination deadline of the demo program, a day on
+# which a clock-blind demo used to fail. It reaches the app through VITRINA_FIXED_NOW (read by
+# Config, so app processes the tests start get it too) and by replacing clock.wall_clock, so
+# the clock stays fixed when a test sets FIXED_NOW and then clears it.
+DEFAULT_TEST_NOW = "2026-12-01"
+os.environ["VITRINA_FIXED_NOW"] = os.environ.get("VITRINA_TEST_NOW") or DEFAULT_TEST_NOW
+
+from app import clock, create_app  # noqa: E402 - after the clock is set for Config
+from app.config import TestConfig  # noqa: E402
+from app.extensions import db as _db  # noqa: E402
+
+TEST_NOW = clock.parse_instant(os.environ["VITRINA_FIXED_NOW"])
 
 POSTGRES_URL = os.environ.get("VITRINA_TEST_POSTGRES_URL")
 REQUIRE_ALL = os.environ.get("VITRINA_REQUIRE_ALL_TESTS") == "1"
@@ -26,6 +37,19 @@ REQUIRE_ALL = os.environ.get("VITRINA_REQUIRE_ALL_TESTS") == "1"
 settings.register_profile("ci", derandomize=True, database=None)
 if REQUIRE_ALL:
     settings.load_profile("ci")
+
+
+def pytest_report_header(config) -> str:
+    local = TEST_NOW.astimezone(clock.VENUE_TZ)
+    return f"vitrina clock: {local:%Y-%m-%d %H:%M} America/Santiago (VITRINA_TEST_NOW)"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fixed_clock() -> Iterator[object]:
+    """Every test, and every server thread a test starts, sees TEST_NOW as the system's time."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "wall_clock", lambda: TEST_NOW)
+        yield TEST_NOW
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

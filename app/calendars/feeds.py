@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import clock
@@ -242,7 +242,9 @@ def _roster_select(feed: Feed, b: _Bounds, *columns) -> Select:
     recently_changed = or_(
         StandAssignment.released_at >= b.cutoff,
         Nomination.updated_at >= b.cutoff,
-        Slot.updated_at >= b.cutoff,
+        # A cancelled week cancels its stands; any other change to a week (its state moving
+        # with the dates) must not bring back a stand cancelled long ago.
+        and_(Slot.state == SlotState.CANCELLED, Slot.updated_at >= b.cutoff),
     )
     query = (
         select(*columns)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
 from sqlalchemy import func, select
@@ -72,38 +72,48 @@ def demo_accounts() -> list[tuple[str, str]]:
     return rows
 
 
-def load_demo() -> str:
+def load_demo(*, now: datetime | None = None, today: date | None = None) -> str:
+    """Loads the demo as it would stand at `now` (default: the clock; `today`: noon that day
+    at the mall): every week in the state its dates imply, its history made at the times it
+    would have happened, through the same domain functions people use."""
     if db.session.execute(select(func.count()).select_from(User)).scalar_one():
         raise DemoRefused("La base de datos no está vacía: los datos de demostración no se cargan.")
-    venue = _venue()
-    communes = _communes()
-    categories = _categories()
-    _users(communes)
-    n_entrepreneurs = _entrepreneurs(communes, categories)
-    today = clock.today()
-    program = Program(
-        venue=venue,
-        name=f"Vitrina Provincial {today.year}–{today.year + 1}",
-        starts_on=date(today.year, 1, 1),
-        ends_on=date(today.year + 1, 12, 31),
-        mode=AllocationMode.HOST,
-        week_rule=WeekRule.NTH_FULL_WEEK,
-        week_rule_n=2,
-        week_rule_weekday=0,
-        week_start_weekday=0,
-        week_length_days=7,
-        nominations_close_days=14,
-        max_weeks_per_entrepreneur_year=2,
-    )
-    db.session.add(program)
-    db.session.flush()
-    slots: list[Slot] = []
-    for year in (today.year, today.year + 1):
-        slots += rotation.generate_slots(program, year, by=None).created
-        rotation.plan_year(program, year, by=None, apply=True)
-    _advance_states(slots, today)
-    db.session.flush()
-    n_nominations = _nominations(slots, today)
+    if now is None:
+        now = (
+            datetime.combine(today, time(12), tzinfo=clock.VENUE_TZ).astimezone(UTC)
+            if today is not None
+            else clock.now_utc()
+        )
+    today = now.astimezone(clock.VENUE_TZ).date()
+    with clock.frozen_at(now):
+        venue = _venue(today)
+        communes = _communes()
+        categories = _categories()
+        _users(communes)
+        n_entrepreneurs = _entrepreneurs(communes, categories)
+        program = Program(
+            venue=venue,
+            name=f"Vitrina Provincial {today.year}–{today.year + 1}",
+            starts_on=date(today.year, 1, 1),
+            ends_on=date(today.year + 1, 12, 31),
+            mode=AllocationMode.HOST,
+            week_rule=WeekRule.NTH_FULL_WEEK,
+            week_rule_n=2,
+            week_rule_weekday=0,
+            week_start_weekday=0,
+            week_length_days=7,
+            nominations_close_days=14,
+            max_weeks_per_entrepreneur_year=2,
+        )
+        db.session.add(program)
+        db.session.flush()
+        slots: list[Slot] = []
+        for year in (today.year, today.year + 1):
+            slots += rotation.generate_slots(program, year, by=None).created
+            rotation.plan_year(program, year, by=None, apply=True)
+        db.session.flush()
+    with clock.frozen_at(now):
+        n_nominations = _history(slots, now)
     return (
         f"Demostración cargada: {venue.name}, {len(venue.stands)} stands, {len(communes)} comunas, "
         f"{n_entrepreneurs} emprendedores, {len(slots)} semanas en «{program.name}», "
@@ -111,7 +121,7 @@ def load_demo() -> str:
     )
 
 
-def _venue() -> Venue:
+def _venue(today: date) -> Venue:
     venue = Venue(
         name="Mall Espacio Urbano Melipilla",
         slug="espacio-urbano-melipilla",
@@ -138,7 +148,7 @@ def _venue() -> Venue:
             )
         )
     db.session.flush()
-    for year in (clock.today().year, clock.today().year + 1):
+    for year in (today.year, today.year + 1):
         for day, name in sorted(holidays.country_holidays("CL", years=year).items()):
             if (day.month, day.day) in IRRENUNCIABLES:
                 db.session.add(
@@ -214,27 +224,38 @@ def _entrepreneurs(communes: list[Commune], categories: dict[str, Category]) -> 
     return count
 
 
-def _advance_states(slots: list[Slot], today: date) -> None:
-    """Past weeks are completed, this week is in progress, the next two take nominations."""
-    upcoming = 0
-    for slot in sorted(slots, key=lambda s: s.starts_on):
-        if slot.ends_on < today:
-            slot.state = SlotState.COMPLETED
-        elif slot.starts_on <= today:
-            slot.state = SlotState.IN_PROGRESS
-        elif upcoming < 2 and slot.starts_on - timedelta(days=70) <= today:
-            slot.state = SlotState.NOMINATIONS_OPEN
-            upcoming += 1
-
-
+# Nominations open for the next weeks this close to their start; the mall publishes a week's
+# roster this many days before it starts (the days between the deadline and then are review).
+OPEN_WITHIN_DAYS = 70
+OPEN_WEEKS_AHEAD = 2
+PUBLISH_DAYS_BEFORE = 7
 # Past weeks had this many entrepreneurs per commune; open weeks start with a few nominated.
 PAST_NOMINEES = 10
 OPEN_NOMINEES = 3
 
 
-def _nominations(slots: list[Slot], today: date) -> int:
-    """Past weeks attended and this week's confirmed list, made through the state machine as
-    the people would have made them; the open weeks get a short list for each commune."""
+def state_at(slot: Slot, now: datetime, *, open_ahead: bool) -> SlotState:
+    """The state the demo gives a week at `now`: the one its dates imply (`open_ahead`: it is
+    among the next weeks that take nominations)."""
+    today = now.astimezone(clock.VENUE_TZ).date()
+    if slot.ends_on < today:
+        return SlotState.COMPLETED
+    if slot.starts_on <= today:
+        return SlotState.IN_PROGRESS
+    if slot.nominations_deadline is not None and slot.nominations_deadline <= now:
+        if today >= slot.starts_on - timedelta(days=PUBLISH_DAYS_BEFORE):
+            return SlotState.PUBLISHED
+        return SlotState.NOMINATIONS_CLOSED  # the mall is reviewing the lists
+    if open_ahead and slot.starts_on - timedelta(days=OPEN_WITHIN_DAYS) <= today:
+        return SlotState.NOMINATIONS_OPEN
+    return SlotState.PLANNED
+
+
+def _history(slots: list[Slot], now: datetime) -> int:
+    """Every week up to `now` as the people would have made it, through the state machine:
+    past weeks nominated, reviewed, confirmed and attended; this week's roster confirmed; a
+    week under review with every list sent and nothing decided; the open weeks with a short
+    list per commune (some sent, some still drafts)."""
     from app.domain import nomination_states, nominations, review
 
     coordinator = db.session.execute(
@@ -245,20 +266,19 @@ def _nominations(slots: list[Slot], today: date) -> int:
         for u in db.session.execute(select(User).where(User.role == Role.OFFICER)).scalars()
     }
     count = 0
+    open_left = OPEN_WEEKS_AHEAD
     for slot in sorted(slots, key=lambda s: s.starts_on):
-        if slot.state not in (
-            SlotState.COMPLETED,
-            SlotState.IN_PROGRESS,
-            SlotState.NOMINATIONS_OPEN,
-        ):
-            continue
-        final_state = slot.state
-        deadline = slot.nominations_deadline or datetime.combine(
-            slot.starts_on - timedelta(days=14), time(12), tzinfo=clock.VENUE_TZ
-        )
-        during_nominations = deadline - timedelta(days=3)
+        final_state = state_at(slot, now, open_ahead=open_left > 0)
         if final_state is SlotState.NOMINATIONS_OPEN:
-            during_nominations = clock.now_utc()
+            open_left -= 1
+        if final_state is SlotState.PLANNED:
+            continue
+        deadline = slot.nominations_deadline
+        assert deadline is not None  # generate_slots gives every week one
+        # The officers nominate a few days before the deadline; an open week's lists are being
+        # made right now.
+        during = min(deadline - timedelta(days=3), now - timedelta(hours=1))
+        decided = deadline + timedelta(days=1)
         slot.state = SlotState.NOMINATIONS_OPEN
         wanted = OPEN_NOMINEES if final_state is SlotState.NOMINATIONS_OPEN else PAST_NOMINEES
         for allocation in slot.allocations:
@@ -266,39 +286,45 @@ def _nominations(slots: list[Slot], today: date) -> int:
                 continue
             commune = db.session.get(Commune, allocation.commune_id)
             officer = officers[commune.id]
-            picked = [
-                c
-                for c in nominations.candidates(slot, commune, limit=200)
-                if c.problem is None and not c.nominated
-            ][: min(wanted, allocation.stands)]
-            for candidate in picked:
-                nominations.nominate(
-                    slot, candidate.entrepreneur, by=officer, now=during_nominations
-                )
-                count += 1
-            if final_state is SlotState.NOMINATIONS_OPEN:
-                # One commune has already sent its list; the others are still drafting.
-                if picked and slot.starts_on.month % 2 == 0:
-                    nominations.submit_list(slot, commune, by=officer, now=during_nominations)
-                continue
-            submitted = nominations.submit_list(slot, commune, by=officer, now=during_nominations)
-            slot.state = SlotState.NOMINATIONS_CLOSED
-            decided = deadline + timedelta(days=1)
-            for index, nomination in enumerate(submitted):
-                # Approval through the review, so each one holds a stand matched to its needs;
-                # when no suitable stand is left (food stands run out first) they wait.
-                try:
-                    with db.session.begin_nested():
-                        review.approve(nomination, by=coordinator, now=decided)
-                except Conflict:
-                    nomination_states.apply(nomination, "waitlist", by=coordinator, now=decided)
+            with clock.frozen_at(during):
+                picked = [
+                    c
+                    for c in nominations.candidates(slot, commune, limit=200)
+                    if c.problem is None and not c.nominated
+                ][: min(wanted, allocation.stands)]
+                for candidate in picked:
+                    nominations.nominate(slot, candidate.entrepreneur, by=officer, now=during)
+                    count += 1
+                if final_state is SlotState.NOMINATIONS_OPEN:
+                    # One commune in two has already sent its list; the others are drafting.
+                    if picked and slot.starts_on.month % 2 == 0:
+                        nominations.submit_list(slot, commune, by=officer, now=during)
                     continue
-                nomination_states.apply(nomination, "confirm", by=coordinator, now=decided)
-                if final_state is SlotState.COMPLETED:
-                    first_day = datetime.combine(slot.starts_on, time(18), tzinfo=clock.VENUE_TZ)
-                    step = "mark_no_show" if index % 9 == 8 else "mark_attended"
-                    nomination_states.apply(nomination, step, by=coordinator, now=first_day)
+                submitted = nominations.submit_list(slot, commune, by=officer, now=during)
+            if final_state is SlotState.NOMINATIONS_CLOSED:
+                continue  # under review: nothing decided yet
+            slot.state = SlotState.NOMINATIONS_CLOSED
+            with clock.frozen_at(decided):
+                for index, nomination in enumerate(submitted):
+                    # Approval through the review, so each one holds a stand matched to its
+                    # needs; when no suitable stand is left (food stands go first) they wait.
+                    try:
+                        with db.session.begin_nested():
+                            review.approve(nomination, by=coordinator, now=decided)
+                    except Conflict:
+                        nomination_states.apply(nomination, "waitlist", by=coordinator, now=decided)
+                        continue
+                    nomination_states.apply(nomination, "confirm", by=coordinator, now=decided)
+                    if final_state is SlotState.COMPLETED:
+                        first_day = datetime.combine(
+                            slot.starts_on, time(18), tzinfo=clock.VENUE_TZ
+                        )
+                        step = "mark_no_show" if index % 9 == 8 else "mark_attended"
+                        with clock.frozen_at(first_day):
+                            nomination_states.apply(nomination, step, by=coordinator, now=first_day)
             slot.state = SlotState.NOMINATIONS_OPEN
         slot.state = final_state
+        if final_state in (SlotState.PUBLISHED, SlotState.IN_PROGRESS, SlotState.COMPLETED):
+            slot.sequence += 1  # published once, as the coordinator's button does
     db.session.flush()
     return count

@@ -158,13 +158,15 @@ def window_problem(nomination_or_slot, *, now: datetime | None = None) -> str | 
     """Why the commune cannot change nominations for this slot now, or None."""
     slot = getattr(nomination_or_slot, "slot", nomination_or_slot)
     now = now or clock.now_utc()
-    if slot.state is not SlotState.NOMINATIONS_OPEN:
-        return _("Las nominaciones para esta semana no están abiertas.")
-    if slot.nominations_deadline is not None and now > slot.nominations_deadline:
+    passed = slot.nominations_deadline is not None and now > slot.nominations_deadline
+    if passed and slot.state in (SlotState.NOMINATIONS_OPEN, SlotState.NOMINATIONS_CLOSED):
+        # Closed by its deadline (as every week is, the moment it passes): say when.
         return _(
             "El plazo para nominar venció el %(when)s.",
             when=fmt_daytime(slot.nominations_deadline),
         )
+    if slot.state is not SlotState.NOMINATIONS_OPEN:
+        return _("Las nominaciones para esta semana no están abiertas.")
     return None
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import clock
 from app.domain import audit
@@ -143,6 +143,30 @@ def _apply(slot: Slot, target: SlotState, *, action: str, by: User | None, reaso
         reason=reason,
         slot_id=slot.id,
     )
+
+
+def next_due() -> datetime | None:
+    """The earliest instant at which advance_by_date has something to do, or None (one query).
+
+    Lets every request check "is a transition due?" against a number in memory, so a week shows
+    "Nominaciones cerradas" from its deadline on, with no cron and no query per request.
+    """
+    deadline = (
+        select(func.min(Slot.nominations_deadline))
+        .where(Slot.state == S.NOMINATIONS_OPEN)
+        .scalar_subquery()
+    )
+    start = select(func.min(Slot.starts_on)).where(Slot.state == S.PUBLISHED).scalar_subquery()
+    end = select(func.min(Slot.ends_on)).where(Slot.state == S.IN_PROGRESS).scalar_subquery()
+    row = db.session.execute(select(deadline, start, end)).one()
+    instants = []
+    if row[0] is not None:
+        instants.append(row[0])
+    if row[1] is not None:
+        instants.append(clock.venue_midnight(row[1]))
+    if row[2] is not None:
+        instants.append(clock.venue_midnight(row[2] + timedelta(days=1)))
+    return min(instants, default=None)
 
 
 def advance_by_date(*, now: datetime | None = None) -> list[Slot]:

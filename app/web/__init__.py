@@ -84,6 +84,10 @@ def register_blueprints(app: Flask) -> None:
             return render_error(400, _("La solicitud contiene caracteres no válidos."))
         return None
 
+    from app.web import due
+
+    due.init_app(app)  # after the NUL check: a bad request is refused before any write
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         return render_error(exc.status, exc.message)

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from wtforms import IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -126,13 +125,6 @@ def year(program_id: int, year: int):
     program = _program_or_404(program_id)
     if not program.starts_on.year <= year <= program.ends_on.year:
         abort(404)
-    try:
-        slot_states.advance_by_date()
-        db.session.commit()
-    except OperationalError:
-        # Best effort on a read: if another request is writing, the next view (or the
-        # `flask rotation advance` cron) moves the weeks along.
-        db.session.rollback()
     slots = list(
         db.session.execute(
             select(Slot)
