@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint install install-test translations db demo chromium bench clean
+.PHONY: run test test-dates lint install install-test translations db demo chromium bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,8 +58,18 @@ lint: $(VENV)/.stamp-install-test
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 
+# The suite runs at a fixed instant (tests/conftest.py): VITRINA_TEST_NOW=2027-01-04 picks
+# another. `make test-dates` runs it again on each of TEST_DATES (the day after a nomination
+# deadline, early January) without the demo date sweep, which covers a whole year by itself.
+TEST_DATES ?= 2026-12-01 2027-01-04
 test: install-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-dates: install-test
+	@for day in $(TEST_DATES); do \
+	  echo "== the suite on $$day"; \
+	  VITRINA_TEST_NOW=$$day $(BIN)/python -m pytest -m "not date_sweep" $(PYTEST_ARGS) || exit 1; \
+	done
 
 # The load generator is Debian's wrk, installed when missing and the machine allows it.
 bench: install
