@@ -65,7 +65,9 @@ def generate(scale: int, *, seed: int = 7) -> dict[str, int]:
     rng = random.Random(seed)
     today = clock.today()
     years = 2 * scale
-    first_year = today.year - years + 2  # the generated span ends next year
+    # The span ends in the year half a year from now: whatever the date, it has completed weeks
+    # behind it and planned ones ahead (in January too).
+    first_year = (today + timedelta(days=183)).year - years + 1
     hasher_password = accounts.hash_password(DEMO_PASSWORD)
 
     venue = Venue(

@@ -85,17 +85,18 @@ def load_demo(*, now: datetime | None = None, today: date | None = None) -> str:
             else clock.now_utc()
         )
     today = now.astimezone(clock.VENUE_TZ).date()
+    first, last = demo_years(today)
     with clock.frozen_at(now):
-        venue = _venue(today)
+        venue = _venue(first, last)
         communes = _communes()
         categories = _categories()
         _users(communes)
         n_entrepreneurs = _entrepreneurs(communes, categories)
         program = Program(
             venue=venue,
-            name=f"Vitrina Provincial {today.year}–{today.year + 1}",
-            starts_on=date(today.year, 1, 1),
-            ends_on=date(today.year + 1, 12, 31),
+            name=f"Vitrina Provincial {first}–{last}",
+            starts_on=date(first, 1, 1),
+            ends_on=date(last, 12, 31),
             mode=AllocationMode.HOST,
             week_rule=WeekRule.NTH_FULL_WEEK,
             week_rule_n=2,
@@ -108,7 +109,7 @@ def load_demo(*, now: datetime | None = None, today: date | None = None) -> str:
         db.session.add(program)
         db.session.flush()
         slots: list[Slot] = []
-        for year in (today.year, today.year + 1):
+        for year in (first, last):
             slots += rotation.generate_slots(program, year, by=None).created
             rotation.plan_year(program, year, by=None, apply=True)
         db.session.flush()
@@ -121,7 +122,14 @@ def load_demo(*, now: datetime | None = None, today: date | None = None) -> str:
     )
 
 
-def _venue(today: date) -> Venue:
+def demo_years(today: date) -> tuple[int, int]:
+    """The two calendar years of the demo program: whatever the day, at least half a year of
+    history behind it and half a year of weeks ahead (in January, last year and this one)."""
+    first = (today - timedelta(days=183)).year
+    return first, first + 1
+
+
+def _venue(first: int, last: int) -> Venue:
     venue = Venue(
         name="Mall Espacio Urbano Melipilla",
         slug="espacio-urbano-melipilla",
@@ -148,7 +156,7 @@ def _venue(today: date) -> Venue:
             )
         )
     db.session.flush()
-    for year in (today.year, today.year + 1):
+    for year in range(first, last + 1):
         for day, name in sorted(holidays.country_holidays("CL", years=year).items()):
             if (day.month, day.day) in IRRENUNCIABLES:
                 db.session.add(
