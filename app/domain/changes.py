@@ -10,28 +10,43 @@ import threading
 from time import monotonic
 
 from flask import current_app
-from sqlalchemy import Select, event, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Delete, Insert, Select, Update, event, insert, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from app import models as m
 from app.models.changes import DataVersion
 from app.models.types import utcnow
 
+# Every model is either TRACKED (something a page, feed or cached page can show: a change
+# moves the version) or NOT_SHOWN (bookkeeping no cached answer depends on). A test checks that
+# each mapped model is in exactly one, so a new model cannot be forgotten.
 TRACKED = (
+    m.Blackout,
     m.Category,
     m.Commune,
+    m.CommuneUnavailability,
     m.Entrepreneur,
     m.Nomination,
     m.OpeningHours,
     m.Program,
     m.Slot,
     m.SlotAllocation,
+    m.SlotSwap,
     m.Stand,
     m.StandAssignment,
     m.StandClosure,
     m.Venue,
     m.VenueClosure,
 )
+NOT_SHOWN = (
+    m.AuditEvent,  # the audit page reads it live, never from a cache
+    m.CalendarToken,  # written on every private-feed fetch (last used); feeds key on the token
+    m.DataVersion,  # the version itself
+    m.RegistryImport,  # an import's preview: a private, live page
+    m.RegistryImportRow,
+    m.User,  # sessions are checked live; cached pages are kept per user
+)
+_TRACKED_TABLES = frozenset(model.__table__.name for model in TRACKED)
 
 
 def _touches_schedule(session: Session) -> bool:
@@ -48,8 +63,22 @@ _SEEN = "vitrina.data_version"
 
 @event.listens_for(Session, "before_flush")
 def _bump(session: Session, _context, _instances) -> None:
-    if not _touches_schedule(session):
-        return
+    if _touches_schedule(session):
+        _move_version(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bump_on_bulk(state: ORMExecuteState) -> None:
+    # Bulk INSERT/UPDATE/DELETE statements (the CSV import's) bypass the flush: catch them here,
+    # in the same transaction, or a withdrawn publication consent would stay on the showcase.
+    statement = state.statement
+    if isinstance(statement, Insert | Update | Delete) and (
+        statement.table.name in _TRACKED_TABLES
+    ):
+        _move_version(state.session)
+
+
+def _move_version(session: Session) -> None:
     # This session's own change moves the version: what it read before no longer holds.
     session.info.pop(_SEEN, None)
     # Core statements on the session's connection: no autoflush, no recursion.
