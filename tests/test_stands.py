@@ -117,3 +117,35 @@ def test_stand_pages_for_coordinators_and_readers(app, world, db):
         .actor_id
         == world["users"]["coordinator"].id
     )
+
+
+def test_an_officer_sees_only_their_own_communes_people_on_the_stand_map(app, db):
+    """Another commune's entrepreneurs (who may not have agreed to be shown) are "Asignado"
+    on the stand list and the map's tooltips; coordinators see every name."""
+    from app.domain import nominations, review
+    from tests.conftest import login
+    from tests.factories import make_nominations_world, register
+
+    w = make_nominations_world(app)
+    users = w["users"]
+    theirs = register(w["melipilla"], w["crafts"], "12345678-5", business_name="Quesos Secretos")
+    ours = register(w["alhue"], w["crafts"], "11111111-1", business_name="Miel de Alhué")
+    nominations.nominate(w["slot"], theirs, by=users["officer"])
+    nominations.nominate(w["slot"], ours, by=users["other_officer"])
+    for commune, officer in ((w["melipilla"], "officer"), (w["alhue"], "other_officer")):
+        for n in nominations.submit_list(w["slot"], commune, by=users[officer]):
+            review.approve(n, by=users["coordinator"])
+    db.session.commit()
+    url = f"/stands/?slot={w['slot'].id}"
+
+    alhue = app.test_client()
+    login(alhue, users["other_officer"].email)
+    page = alhue.get(url).get_data(as_text=True)
+    assert "Miel de Alhué" in page
+    assert "Quesos Secretos" not in page
+    assert "Asignado · Melipilla" in page
+
+    coordinator = app.test_client()
+    login(coordinator, "coordinador@example.com")
+    page = coordinator.get(url).get_data(as_text=True)
+    assert "Quesos Secretos" in page and "Miel de Alhué" in page

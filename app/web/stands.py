@@ -85,9 +85,18 @@ def index():
                 )
             ).scalars()
         }
+    viewer = actor()
+    # An officer sees the names of their own commune's people only: another commune's
+    # entrepreneurs (who may not have agreed to be shown) are "Asignado" and their commune.
+    own_only = viewer.role is Role.OFFICER
     marks = {
         stand_id: stand_ops.MapMark(
-            commune=a.nomination.commune, label=a.nomination.entrepreneur.business_name
+            commune=a.nomination.commune,
+            label=(
+                a.nomination.entrepreneur.business_name
+                if not own_only or a.nomination.commune_id == viewer.commune_id
+                else _("Asignado")
+            ),
         )
         for stand_id, a in assigned.items()
     }
