@@ -83,10 +83,14 @@ def find_live(token: str) -> CalendarToken | None:
     return row
 
 
+def needs_marking(row: CalendarToken) -> bool:
+    """Whether a fetch now should update last_used_at (once per LAST_USED_RESOLUTION)."""
+    return row.last_used_at is None or clock.now_utc() - row.last_used_at >= LAST_USED_RESOLUTION
+
+
 def mark_used(row: CalendarToken) -> None:
-    now = clock.now_utc()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        row.last_used_at = now
+    if needs_marking(row):
+        row.last_used_at = clock.now_utc()
         db.session.flush()
 
 

@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
 import segno
@@ -15,14 +15,17 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.http import is_resource_modified
 
+from app import database
 from app.calendars import feeds, tokens
 from app.domain import showcase
 from app.domain.errors import NotFound
 from app.extensions import db
 from app.models import (
+    CalendarToken,
     Commune,
     Entrepreneur,
     Role,
@@ -132,9 +135,28 @@ def private_ics(token: str):
         feed = feeds.staff_feed(row.user, request.path)
     else:
         feed = feeds.entrepreneur_feed(row.entrepreneur, request.path)
-    tokens.mark_used(row)
-    db.session.commit()
+    # The body names its own address: a regenerated token is another feed, never the revoked
+    # one's kept body or ETag.
+    feed = replace(feed, key=f"{feed.key}:token:{row.id}")
+    if tokens.needs_marking(row):
+        _mark_used(row.id)
     return _serve(feed, private=True, filename="vitrina-privado.ics")
+
+
+def _mark_used(token_id: int) -> None:
+    """Notes when a private feed was last fetched: a write during a GET, in a transaction of
+    its own that may wait for the write lock (on SQLite a read transaction that starts writing
+    fails at once when another writer got there first). Best effort: a busy database skips
+    it, and the next fetch notes it."""
+    db.session.rollback()
+    try:
+        with database.writing():
+            row = db.session.get(CalendarToken, token_id)
+            if row is not None:
+                tokens.mark_used(row)
+            db.session.commit()
+    except OperationalError:
+        db.session.rollback()
 
 
 @bp.route("/slots/<int:slot_id>.ics")
