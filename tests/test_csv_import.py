@@ -240,3 +240,40 @@ def test_a_file_that_is_not_csv_is_refused_clearly(client, db, w):
     )
     assert response.status_code == 400
     assert "El archivo no es un CSV." in response.get_data(as_text=True)
+
+
+def test_exports_neutralise_formulas_in_every_column_and_reimport_without_the_quote(client, db, w):
+    import csv
+    import io
+
+    from app.models import Category
+
+    category = Category(slug="formula", name="@SUMA(1;2)", requires_food_permit=False)
+    db.session.add(category)
+    db.session.flush()
+    register(
+        w["melipilla"],
+        category,
+        rut(0),
+        business_name='=HIPERVINCULO("http://x.example";"clic")',
+        owner_name="-Ana",
+        phone="912345678",
+    )
+    db.session.commit()
+    login(client, "melipilla@example.com")
+    exported = client.get("/registry/export.csv").data.decode("utf-8-sig")
+    cells = [c for row in csv.reader(io.StringIO(exported), delimiter=";") for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert '\'=HIPERVINCULO("http://x.example";"clic")' in cells
+    assert "'@SUMA(1;2)" in cells and "'-Ana" in cells
+    assert any(c.startswith("'+56") for c in cells)  # the phone, too
+
+    batch = csv_import.start_import(
+        exported.encode("utf-8"), filename="e.csv", commune=w["melipilla"], by=w["users"]["officer"]
+    )
+    assert run(batch)["error_rows"] == []
+    csv_import.commit_import(batch, by=w["users"]["officer"])
+    db.session.commit()
+    e = db.session.execute(select(Entrepreneur)).scalar_one()
+    assert e.business_name == '=HIPERVINCULO("http://x.example";"clic")'
+    assert e.owner_name == "-Ana" and e.phone == "+56912345678"

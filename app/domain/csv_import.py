@@ -219,7 +219,13 @@ def _rows(source: str, delimiter: str) -> list[tuple[int, dict[str, str]]]:
             mapping = _header_map(cells)
             continue
         rows.append(
-            (line, {f: cells[i].strip() if i < len(cells) else "" for i, f in mapping.items()})
+            (
+                line,
+                {
+                    f: _unquoted(cells[i].strip()) if i < len(cells) else ""
+                    for i, f in mapping.items()
+                },
+            )
         )
     if header is None:
         raise Invalid(_("El archivo está vacío."))
@@ -630,12 +636,22 @@ def export_csv(user: User, *, commune_id: int | None = None) -> str:
             elif column.field in _BOOL_FIELDS:
                 row.append(_yes_no(bool(value)))
             else:
-                row.append(_safe_cell(value or ""))
+                row.append(value or "")
         row.append(communes.get(e.commune_id, ""))
-        writer.writerow(row)
+        # Every cell, whatever its column: a category or commune name is text people typed too.
+        writer.writerow([_safe_cell(cell) for cell in row])
     return out.getvalue()
 
 
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection, as
+# OWASP lists them): exports put a quote before it, which the spreadsheet shows as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe_cell(text: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheets (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
+
+
+def _unquoted(text: str) -> str:
+    """An exported cell read back: the quote _safe_cell added is not part of the value."""
+    return text[1:] if text[:1] == "'" and text[1:2] in _FORMULA_STARTS else text
