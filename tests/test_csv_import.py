@@ -277,3 +277,41 @@ def test_exports_neutralise_formulas_in_every_column_and_reimport_without_the_qu
     e = db.session.execute(select(Entrepreneur)).scalar_one()
     assert e.business_name == '=HIPERVINCULO("http://x.example";"clic")'
     assert e.owner_name == "-Ana" and e.phone == "+56912345678"
+
+
+@pytest.mark.db
+def test_two_commits_of_one_import_at_once_give_one_import_and_one_409(app, client, db, w):
+    import threading
+    from io import BytesIO
+
+    login(client, "melipilla@example.com")
+    token = csrf_token(client, "/registry/import")
+    rows = "".join(f"{rut(n)};Negocio {n};Ana;Artesania\n" for n in range(30))
+    response = client.post(
+        "/registry/import",
+        data={
+            "csrf_token": token,
+            "file": (
+                BytesIO(f"RUT;Nombre del negocio;Titular;Categoría\n{rows}".encode()),
+                "r.csv",
+            ),
+        },
+        content_type="multipart/form-data",
+    )
+    preview_url = response.headers["Location"]
+    client.post(f"{preview_url}/check", data={"csrf_token": token}, headers={"HX-Request": "true"})
+    statuses: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def commit() -> None:
+        barrier.wait()
+        done = client.post(f"{preview_url}/commit", data={"csrf_token": token})
+        statuses.append(done.status_code)
+
+    threads = [threading.Thread(target=commit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302, 409]
+    assert count(db) == 30

@@ -522,6 +522,14 @@ def commit_import(batch: RegistryImport, *, by: User) -> ImportSummary:
     """Writes every row or none: refuses while rows have errors or were not all checked."""
     if not registry.can_edit_registry(by, batch.commune_id):
         raise Invalid(_("No puede importar al registro de esta comuna."))
+    # Two clicks on "Importar" (two tabs, two people) commit one after the other: the second
+    # waits for the first, then reads the state it left and is told the file is in.
+    db.session.execute(
+        select(RegistryImport)
+        .where(RegistryImport.id == batch.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()  # fetching the row is what refreshes `batch`
     if batch.state is ImportState.COMMITTED:
         raise Conflict(_("Este archivo ya se importó."))
     if batch.state is not ImportState.READY:
