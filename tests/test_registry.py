@@ -290,3 +290,36 @@ def test_admin_keeps_the_category_list(app, client, db, w):
     officer = app.test_client()
     login(officer, "melipilla@example.com")
     assert officer.get("/registry/categories").status_code == 403
+
+
+@pytest.mark.db
+def test_a_save_over_someone_elses_newer_edit_is_refused_with_the_current_values(
+    app, db, w, backend
+):
+    e = register(w["melipilla"], w["crafts"], "12345678-5", business_name="Cerámica Los Boldos")
+    db.session.commit()
+    ana, beto = app.test_client(), app.test_client()
+    login(ana, "melipilla@example.com")
+    login(beto, "admin@example.com")
+    url = f"/registry/{e.id}/edit"
+    opened = re.search(r'name="version"[^>]*value="(\d+)"', ana.get(url).get_data(as_text=True))
+    version = opened.group(1)
+    assert re.search(r'name="version"[^>]*value="(\d+)"', beto.get(url).get_data(as_text=True))
+
+    first = beto.post(url, data=form_data(beto, w, phone="9 1111 2222", version=version))
+    assert first.status_code == 302
+    second = ana.post(url, data=form_data(ana, w, description="Otra cosa", version=version))
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "Otra persona guardó cambios" in page and "+56911112222" in page
+    assert "Otra cosa" in page  # what Ana typed is still in the form
+    db.session.expire_all()
+    stored = db.session.get(Entrepreneur, e.id)
+    assert stored.phone == "+56911112222" and stored.description == "Greda de Pomaire"
+
+    # Saving again, having seen the current values, replaces them knowingly.
+    newer = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    again = ana.post(url, data=form_data(ana, w, description="Otra cosa", version=newer))
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Entrepreneur, e.id).description == "Otra cosa"

@@ -584,7 +584,11 @@ def commit_import(batch: RegistryImport, *, by: User) -> ImportSummary:
         if row.entrepreneur_id is None:
             new_rows.append({**values, "commune_id": batch.commune_id, "created_at": now})
         else:
-            update_rows.append({**values, "id": row.entrepreneur_id})
+            # An import is an edit: a form opened before it must not save over it.
+            current = registered[row.rut]
+            update_rows.append(
+                {**values, "id": row.entrepreneur_id, "version": current.version + 1}
+            )
     for part in _in_chunks(new_rows):
         db.session.execute(insert(Entrepreneur), part)
     for part in _in_chunks(update_rows):

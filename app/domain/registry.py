@@ -325,11 +325,44 @@ def create_entrepreneur(data: dict[str, Any], *, commune: Commune, by: User) -> 
     return entrepreneur
 
 
-def update_entrepreneur(entrepreneur: Entrepreneur, data: dict[str, Any], *, by: User) -> None:
+class EditConflict(Conflict):
+    """Someone saved the record after this form was opened; `current` is what is stored now."""
+
+    def __init__(self, message: str, current: Entrepreneur) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+def update_entrepreneur(
+    entrepreneur: Entrepreneur,
+    data: dict[str, Any],
+    *,
+    by: User,
+    expected_version: int | None = None,
+) -> None:
+    """Saves an edit; `expected_version` is the version the form was opened on: when someone
+    saved in between, raises EditConflict instead of overwriting their change."""
     _require_editor(by, entrepreneur.commune)
+    # The row is locked while it is compared and written: two saves at once take turns.
+    db.session.execute(
+        select(Entrepreneur)
+        .where(Entrepreneur.id == entrepreneur.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if expected_version is not None and expected_version != entrepreneur.version:
+        raise EditConflict(
+            _(
+                "Otra persona guardó cambios en este registro mientras usted lo editaba. "
+                "Revise los valores actuales y guarde de nuevo si quiere reemplazarlos."
+            ),
+            entrepreneur,
+        )
     values = clean(data, commune=entrepreneur.commune, entrepreneur=entrepreneur)
     before = _snapshot(entrepreneur)
     _apply(entrepreneur, values)
+    if _snapshot(entrepreneur) != before:
+        entrepreneur.version += 1
     db.session.flush()
     after = _snapshot(entrepreneur)
     changed = {k for k in FIELDS if before[k] != after[k]}

@@ -23,6 +23,7 @@ from wtforms import (
     DateField,
     EmailField,
     Form,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -117,6 +118,7 @@ class EntrepreneurForm(FlaskForm):
     public_consent = BooleanField(_l("Acepta aparecer en las páginas públicas"))
     active = BooleanField(_l("Activo"), default=True)
     notes = TextAreaField(_l("Notas internas"), validators=[Length(max=4000)])
+    version = HiddenField()  # the record's version when the form was opened
 
     def setup(self, user, categories: list[Category], communes: list[Commune]) -> None:
         self.category.choices = [SelectChoice(0, "—")] + [
@@ -271,9 +273,25 @@ def edit(entrepreneur_id: int):
         # Moving an entrepreneur between communes is not an edit: the commune is shown, fixed.
         del form.commune
     status = 200
+    if request.method == "GET":
+        form.version.data = str(entrepreneur.version)
+    conflict = None
     if form.validate_on_submit():
         try:
-            registry.update_entrepreneur(entrepreneur, form.data_for_domain(categories), by=user)
+            registry.update_entrepreneur(
+                entrepreneur,
+                form.data_for_domain(categories),
+                by=user,
+                expected_version=_int_or_none(form.version.data),
+            )
+        except registry.EditConflict as exc:
+            db.session.rollback()
+            entrepreneur = registry.get_entrepreneur(entrepreneur_id, user=user)
+            # What is stored now, beside what this person typed (kept in the form); saving
+            # again replaces it knowingly.
+            conflict = {"message": exc.message, "current": entrepreneur}
+            form.version.data = str(entrepreneur.version)
+            status = 409
         except DomainError as exc:
             db.session.rollback()
             entrepreneur = registry.get_entrepreneur(entrepreneur_id, user=user)
@@ -285,7 +303,13 @@ def edit(entrepreneur_id: int):
             return redirect(url_for("registry.show", entrepreneur_id=entrepreneur.id))
     elif request.method == "POST":
         status = 400
-    return render_template("registry/form.html", form=form, entrepreneur=entrepreneur), status
+    return render_template(
+        "registry/form.html", form=form, entrepreneur=entrepreneur, conflict=conflict
+    ), status
+
+
+def _int_or_none(text: str | None) -> int | None:
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 # --- categories -----------------------------------------------------------------------------
