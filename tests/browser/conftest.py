@@ -38,7 +38,15 @@ def pytest_collection_modifyitems(items):
 
 @contextmanager
 def demo_server(directory: Path, fixed_now: datetime | None = None) -> Iterator[str]:
-    """A threaded server on a free port with the demo loaded; its clock fixed when given."""
+    """A threaded server on a free port with the demo loaded; its clock fixed when given
+    (else the suite's fixed clock)."""
+    with demo_app_server(directory, fixed_now) as (url, _app):
+        yield url
+
+
+@contextmanager
+def demo_app_server(directory: Path, fixed_now: datetime | None = None) -> Iterator[tuple]:
+    """demo_server, and its app: a test may move the server's clock (app.config["FIXED_NOW"])."""
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{directory / 'live.db'}"
@@ -58,7 +66,7 @@ def demo_server(directory: Path, fixed_now: datetime | None = None) -> Iterator[
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_port}", app
     finally:
         server.shutdown()
 
