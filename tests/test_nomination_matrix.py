@@ -13,6 +13,9 @@ from app.models import Nomination, NominationState
 from tests.factories import make_nominations_world, register
 
 ROLES = ["admin", "coordinator", "officer", "other_officer", "viewer"]
+# What people do to an existing nomination; creation (nominate) and promotion from the waiting
+# list have tests of their own below.
+BY_PEOPLE = sorted(n for n, t in TRANSITIONS.items() if not t.system and not t.creates)
 # Melipilla's nomination: its officer and admins act for the commune; the mall is
 # coordinators and admins; the other commune's officer and viewers never.
 MAY = {
@@ -48,7 +51,7 @@ def moment(app, transition) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("name", sorted(TRANSITIONS))
+@pytest.mark.parametrize("name", BY_PEOPLE)
 def test_transition_by_role(app, world, db, name, role):
     transition = TRANSITIONS[name]
     source = sorted(transition.sources, key=lambda s: s.value)[0]
@@ -72,7 +75,7 @@ def test_transition_by_role(app, world, db, name, role):
         assert nomination.state is source
 
 
-@pytest.mark.parametrize("name", sorted(TRANSITIONS))
+@pytest.mark.parametrize("name", BY_PEOPLE)
 def test_transition_from_a_wrong_state_is_a_conflict(app, world, db, name):
     transition = TRANSITIONS[name]
     wrong = next(s for s in NominationState if s not in transition.sources)
@@ -83,7 +86,8 @@ def test_transition_from_a_wrong_state_is_a_conflict(app, world, db, name):
 
 
 def test_reasons_are_required_where_the_table_says(app, world, db):
-    for name, transition in TRANSITIONS.items():
+    for name in BY_PEOPLE:
+        transition = TRANSITIONS[name]
         if not transition.reason_required:
             continue
         source = sorted(transition.sources, key=lambda s: s.value)[0]
@@ -91,3 +95,35 @@ def test_reasons_are_required_where_the_table_says(app, world, db):
         with pytest.raises(Invalid):
             nomination_states.apply(nomination, name, by=world["users"]["admin"])
         db.session.rollback()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_nobody_promotes_from_the_waiting_list_by_hand(app, world, db, role):
+    nomination = nomination_in(world, db, NominationState.WAITLISTED)
+    assert not nomination_states.can(nomination, "promote", world["users"][role])
+    with pytest.raises(NotAllowed):
+        nomination_states.apply(nomination, "promote", by=world["users"][role])
+    assert nomination.state is NominationState.WAITLISTED
+    nomination_states.apply(nomination, "promote", by=None, caused_by=world["users"][role])
+    assert nomination.state is NominationState.APPROVED
+
+
+def test_an_existing_nomination_cannot_be_created_again(app, world, db):
+    nomination = nomination_in(world, db, NominationState.SUBMITTED)
+    with pytest.raises(Conflict):
+        nomination_states.apply(nomination, "create", by=world["users"]["officer"])
+    assert nomination.state is NominationState.SUBMITTED
+
+
+def test_the_rules_own_moves_are_not_actions_on_the_page(app, world, db, client):
+    from tests.conftest import csrf_token, login
+
+    nomination = nomination_in(world, db, NominationState.WAITLISTED)
+    db.session.commit()
+    login(client, "coordinador@example.com")
+    token = csrf_token(client)
+    for action in ("promote", "create"):
+        response = client.post(f"/nominations/{nomination.id}/{action}", data={"csrf_token": token})
+        assert 400 <= response.status_code < 500
+    db.session.expire_all()
+    assert db.session.get(Nomination, nomination.id).state is NominationState.WAITLISTED

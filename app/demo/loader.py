@@ -260,11 +260,12 @@ def state_at(slot: Slot, now: datetime, *, open_ahead: bool) -> SlotState:
 
 
 def _history(slots: list[Slot], now: datetime) -> int:
-    """Every week up to `now` as the people would have made it, through the state machine:
-    past weeks nominated, reviewed, confirmed and attended; this week's roster confirmed; a
-    week under review with every list sent and nothing decided; the open weeks with a short
-    list per commune (some sent, some still drafts)."""
-    from app.domain import nomination_states, nominations, review
+    """Every week up to `now` as the people (and the clock) would have moved it, each step
+    through the state machines at the time it would have happened: opened, nominated, closed
+    by its deadline, reviewed, published, begun, attended and ended. This week's roster is
+    confirmed; a week under review has every list sent and nothing decided; the open weeks
+    have a short list per commune (some sent, some still drafts)."""
+    from app.domain import nomination_states, nominations, review, transitions
 
     coordinator = db.session.execute(
         select(User).where(User.email == "coordinador@example.com")
@@ -273,6 +274,11 @@ def _history(slots: list[Slot], now: datetime) -> int:
         u.commune_id: u
         for u in db.session.execute(select(User).where(User.role == Role.OFFICER)).scalars()
     }
+
+    def step(obj, name: str, at: datetime, *, by: User | None = coordinator) -> None:
+        with clock.frozen_at(at):
+            transitions.apply(obj, name, by=by, now=at)
+
     count = 0
     open_left = OPEN_WEEKS_AHEAD
     for slot in sorted(slots, key=lambda s: s.starts_on):
@@ -287,8 +293,9 @@ def _history(slots: list[Slot], now: datetime) -> int:
         # made right now.
         during = min(deadline - timedelta(days=3), now - timedelta(hours=1))
         decided = deadline + timedelta(days=1)
-        slot.state = SlotState.NOMINATIONS_OPEN
+        step(slot, "open_nominations", during - timedelta(days=1))
         wanted = OPEN_NOMINEES if final_state is SlotState.NOMINATIONS_OPEN else PAST_NOMINEES
+        submitted = []
         for allocation in slot.allocations:
             if allocation.stands <= 0:
                 continue
@@ -308,31 +315,35 @@ def _history(slots: list[Slot], now: datetime) -> int:
                     if picked and slot.starts_on.month % 2 == 0:
                         nominations.submit_list(slot, commune, by=officer, now=during)
                     continue
-                submitted = nominations.submit_list(slot, commune, by=officer, now=during)
-            if final_state is SlotState.NOMINATIONS_CLOSED:
-                continue  # under review: nothing decided yet
-            slot.state = SlotState.NOMINATIONS_CLOSED
-            with clock.frozen_at(decided):
-                for index, nomination in enumerate(submitted):
-                    # Approval through the review, so each one holds a stand matched to its
-                    # needs; when no suitable stand is left (food stands go first) they wait.
-                    try:
-                        with db.session.begin_nested():
-                            review.approve(nomination, by=coordinator, now=decided)
-                    except Conflict:
-                        nomination_states.apply(nomination, "waitlist", by=coordinator, now=decided)
-                        continue
-                    nomination_states.apply(nomination, "confirm", by=coordinator, now=decided)
-                    if final_state is SlotState.COMPLETED:
-                        first_day = datetime.combine(
-                            slot.starts_on, time(18), tzinfo=clock.VENUE_TZ
-                        )
-                        step = "mark_no_show" if index % 9 == 8 else "mark_attended"
-                        with clock.frozen_at(first_day):
-                            nomination_states.apply(nomination, step, by=coordinator, now=first_day)
-            slot.state = SlotState.NOMINATIONS_OPEN
-        slot.state = final_state
-        if final_state in (SlotState.PUBLISHED, SlotState.IN_PROGRESS, SlotState.COMPLETED):
-            slot.sequence += 1  # published once, as the coordinator's button does
+                submitted += nominations.submit_list(slot, commune, by=officer, now=during)
+        if final_state is SlotState.NOMINATIONS_OPEN:
+            continue
+        step(slot, "close_nominations", deadline, by=None)  # the clock closes it
+        if final_state is SlotState.NOMINATIONS_CLOSED:
+            continue  # under review: nothing decided yet
+        with clock.frozen_at(decided):
+            confirmed = []
+            for nomination in submitted:
+                # Approval through the review, so each one holds a stand matched to its
+                # needs; when no suitable stand is left (food stands go first) they wait.
+                try:
+                    with db.session.begin_nested():
+                        review.approve(nomination, by=coordinator, now=decided)
+                except Conflict:
+                    nomination_states.apply(nomination, "waitlist", by=coordinator, now=decided)
+                    continue
+                nomination_states.apply(nomination, "confirm", by=coordinator, now=decided)
+                confirmed.append(nomination)
+        step(slot, "publish", clock.venue_midnight(slot.starts_on - timedelta(PUBLISH_DAYS_BEFORE)))
+        if final_state is SlotState.PUBLISHED:
+            continue
+        step(slot, "start", clock.venue_midnight(slot.starts_on), by=None)
+        if final_state is SlotState.IN_PROGRESS:
+            continue
+        first_day = datetime.combine(slot.starts_on, time(18), tzinfo=clock.VENUE_TZ)
+        for index, nomination in enumerate(confirmed):
+            name = "mark_no_show" if index % 9 == 8 else "mark_attended"
+            step(nomination, name, first_day)
+        step(slot, "complete", clock.venue_midnight(slot.ends_on + timedelta(days=1)), by=None)
     db.session.flush()
     return count

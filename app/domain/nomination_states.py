@@ -18,9 +18,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import clock
-from app.domain import audit
-from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
-from app.extensions import db
+from app.domain import transitions
+from app.domain.errors import Conflict, NotAllowed, NotFound
 from app.i18n import fmt_daytime
 from app.models import Nomination, NominationState, Role, SlotState, User
 
@@ -52,24 +51,33 @@ class When(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: frozenset[NominationState]
-    target: NominationState
-    side: Side
-    when: When
-    label: object  # lazy Spanish text for buttons
-    reason_required: bool = False
+class Transition(transitions.Transition):
+    side: Side = Side.MALL
+    when: When = When.BEFORE_WEEK_ENDS
+
+    @property
+    def reason_required(self) -> bool:  # the review row's template asks this
+        return self.needs_reason
 
 
-def _t(name, sources, target, side, when, label, reason_required=False) -> Transition:
-    return Transition(name, frozenset(sources), target, side, when, label, reason_required)
+def _t(name, sources, target, side, when, label, reason_required=False, system=False):
+    return Transition(
+        name,
+        frozenset(sources),
+        target,
+        label,
+        needs_reason=reason_required,
+        system=system,
+        side=side,
+        when=when,
+    )
 
 
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
-        # The commune's side (this issue).
+        # The commune's side.
+        _t("create", set(), S.DRAFT, Side.COMMUNE, When.NOMINATIONS_OPEN, _l("Nominar")),
         _t("submit", {S.DRAFT}, S.SUBMITTED, Side.COMMUNE, When.NOMINATIONS_OPEN, _l("Enviar")),
         _t(
             "withdraw",
@@ -122,6 +130,17 @@ TRANSITIONS: dict[str, Transition] = {
             When.WEEK_STARTED,
             _l("No se presentó"),
         ),
+        # The waiting list's own rule: a freed stand goes to the next one waiting, whoever's
+        # act freed it (recorded as the cause, not as the one who approved).
+        _t(
+            "promote",
+            {S.WAITLISTED},
+            S.APPROVED,
+            Side.MALL,
+            When.BEFORE_WEEK_ENDS,
+            _l("Promover"),
+            system=True,
+        ),
         _t(
             "cancel",
             {S.SUBMITTED, S.APPROVED, S.WAITLISTED, S.CONFIRMED},
@@ -143,15 +162,19 @@ FINAL_STATES = frozenset({S.REJECTED, S.ATTENDED, S.NO_SHOW, S.WITHDRAWN, S.CANC
 
 
 def transitions_from(state: NominationState) -> list[Transition]:
-    return [t for t in TRANSITIONS.values() if state in t.sources]
+    """What people can do from this state (the rules' own moves, creation and promotion,
+    are not buttons)."""
+    return [t for t in TRANSITIONS.values() if state in t.sources and not t.system]
 
 
-def acts_for_commune(user: User, commune_id: int) -> bool:
-    return user.role is Role.ADMIN or (user.role is Role.OFFICER and user.commune_id == commune_id)
+def acts_for_commune(user: User | None, commune_id: int) -> bool:
+    return user is not None and (
+        user.role is Role.ADMIN or (user.role is Role.OFFICER and user.commune_id == commune_id)
+    )
 
 
-def acts_for_mall(user: User) -> bool:
-    return user.role in (Role.ADMIN, Role.COORDINATOR)
+def acts_for_mall(user: User | None) -> bool:
+    return user is not None and user.role in (Role.ADMIN, Role.COORDINATOR)
 
 
 def window_problem(nomination_or_slot, *, now: datetime | None = None) -> str | None:
@@ -171,25 +194,27 @@ def window_problem(nomination_or_slot, *, now: datetime | None = None) -> str | 
 
 
 def refusal(
-    nomination: Nomination, name: str, user: User, *, now: datetime | None = None
+    nomination: Nomination, name: str, user: User | None, *, now: datetime | None = None
 ) -> tuple[type, str] | None:
     """(error class, Spanish message) when ``user`` may not make this transition now."""
-    transition = TRANSITIONS.get(name)
-    if transition is None:
-        return Invalid, _("Esa acción no existe.")
-    if transition.side is Side.COMMUNE and not acts_for_commune(user, nomination.commune_id):
-        if user.role is Role.OFFICER:
+    return MACHINE.refusal(nomination, name, user, now=now)
+
+
+def _refuse(nomination: Nomination, transition: Transition, user: User | None, now: datetime):
+    if transition.system:
+        pass  # the rules move it themselves: whoever set it off needs no right of their own
+    elif transition.side is Side.COMMUNE and not acts_for_commune(user, nomination.commune_id):
+        if user is not None and user.role is Role.OFFICER:
             return NotFound, _("Esa nominación no existe o no pertenece a su comuna.")
         return NotAllowed, _("Solo la comuna que nominó puede hacer esto.")
-    if transition.side is Side.MALL and not acts_for_mall(user):
+    elif transition.side is Side.MALL and not acts_for_mall(user):
         return NotAllowed, _("Solo la coordinación del mall puede hacer esto.")
-    if nomination.state not in transition.sources:
+    if not transition.creates and nomination.state not in transition.sources:
         return Conflict, _(
             "No se puede %(action)s una nominación en estado «%(state)s».",
             action=str(transition.label).lower(),
             state=state_label(nomination.state),
         )
-    now = now or clock.now_utc()
     slot = nomination.slot
     if transition.when is When.NOMINATIONS_OPEN:
         problem = window_problem(slot, now=now)
@@ -221,43 +246,32 @@ def can_withdraw(nomination: Nomination, user: User) -> bool:
     return can(nomination, "withdraw", user)
 
 
-def apply(
-    nomination: Nomination,
-    name: str,
-    *,
-    by: User,
-    reason: str = "",
-    now: datetime | None = None,
-) -> Nomination:
-    """Makes the transition or raises why not; writes the audit event with actor and reason."""
-    problem = refusal(nomination, name, by, now=now)
-    if problem:
-        error, message = problem
-        raise error(message)
-    transition = TRANSITIONS[name]
-    reason = (reason or "").strip()
-    if transition.reason_required and not reason:
-        raise Invalid(_("Indique el motivo."), field="reason")
-    before = nomination.state
-    nomination.state = transition.target
+def _changed(nomination: Nomination, transition: Transition, _before, reason: str, now) -> None:
     if reason:
         nomination.reason = reason
-    nomination.sequence += 1
-    nomination.updated_at = now or clock.now_utc()
-    db.session.flush()
-    event = audit.record(
-        f"nomination.{name}",
-        nomination,
-        actor=by,
-        before={"state": before.value},
-        after={"state": transition.target.value},
-        reason=reason,
-        slot_id=nomination.slot_id,
-        commune_id=nomination.commune_id,
-        entrepreneur_id=nomination.entrepreneur_id,
+    if not transition.creates:
+        nomination.sequence += 1  # its calendar event changes with it
+    nomination.updated_at = now
+
+
+MACHINE = transitions.register(
+    transitions.Machine(
+        kind="nomination",
+        model=Nomination,
+        transitions=TRANSITIONS,
+        refuse=_refuse,
+        scopes=lambda n: [
+            {
+                "slot_id": n.slot_id,
+                "commune_id": n.commune_id,
+                "entrepreneur_id": n.entrepreneur_id,
+            }
+        ],
+        changed=_changed,
     )
-    event.at = now or clock.now_utc()
-    return nomination
+)
+# Every caller changes a nomination's state through the one writer.
+apply = transitions.apply
 
 
 def state_label(state: NominationState) -> str:

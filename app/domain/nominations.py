@@ -395,31 +395,25 @@ def nominate(
         slot=slot,
         entrepreneur=entrepreneur,
         commune_id=entrepreneur.commune_id,
-        state=S.DRAFT,
         is_reserve=reserve,
         position=position,
         created_by=by,
         created_at=moment,
         updated_at=moment,
     )
-    db.session.add(nomination)
     try:
         with db.session.begin_nested():
-            db.session.flush()
+            nomination_states.apply(
+                nomination,
+                "create",
+                by=by,
+                now=moment,
+                details={"is_reserve": reserve, "position": position},
+            )
     except IntegrityError as exc:  # a concurrent request nominated the same person first
         raise Conflict(
             _("«%(name)s» ya está nominado para esta semana.", name=entrepreneur.business_name)
         ) from exc
-    event = audit.record(
-        "nomination.create",
-        nomination,
-        actor=by,
-        after={"state": S.DRAFT.value, "is_reserve": reserve, "position": position},
-        slot_id=slot.id,
-        commune_id=nomination.commune_id,
-        entrepreneur_id=entrepreneur.id,
-    )
-    event.at = moment
     return nomination
 
 

@@ -313,37 +313,23 @@ def promote_waitlist(
         stand = match_stand(free, candidate.entrepreneur)
         if stand is None:
             continue  # e.g. needs a food stand and only dry ones are free: try the next
-        _promote_state(candidate, by=by, now=now)
+        _promote_state(candidate, by=by, now=now, stand=stand)
         _seat(slot, candidate, stand, by=by)
-        audit.record(
-            "nomination.promote",
-            candidate,
-            actor=by,
-            after={"stand": stand.code},
-            slot_id=slot.id,
-            commune_id=candidate.commune_id,
-            entrepreneur_id=candidate.entrepreneur_id,
-        )
         promoted.append(candidate)
     return promoted
 
 
-def _promote_state(candidate: Nomination, *, by: User | None, now: datetime | None) -> None:
+def _promote_state(
+    candidate: Nomination, *, by: User | None, now: datetime | None, stand: Stand
+) -> None:
     """waitlisted → approved by the waitlist rule itself: the person whose act freed the place
     (perhaps a commune officer withdrawing) is recorded as the cause, not as the approver."""
-    candidate.state = S.APPROVED
-    candidate.reason = _("Promovido desde la lista de espera")
-    candidate.sequence += 1
-    candidate.updated_at = now or clock.now_utc()
-    db.session.flush()
-    audit.record(
-        "nomination.approve",
+    nomination_states.apply(
         candidate,
-        actor=None,
-        before={"state": S.WAITLISTED.value},
-        after={"state": S.APPROVED.value, "caused_by": by.id if by else None},
-        reason=candidate.reason,
-        slot_id=candidate.slot_id,
-        commune_id=candidate.commune_id,
-        entrepreneur_id=candidate.entrepreneur_id,
+        "promote",
+        by=None,
+        reason=_("Promovido desde la lista de espera"),
+        now=now,
+        caused_by=by,
+        details={"stand": stand.code},
     )

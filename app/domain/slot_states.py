@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -10,8 +9,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app import clock
-from app.domain import audit
-from app.domain.errors import Conflict, Invalid, NotAllowed
+from app.domain import transitions
+from app.domain.errors import Conflict, NotAllowed
+from app.domain.transitions import Transition
 from app.extensions import db
 from app.models import Slot, SlotState, User
 
@@ -28,13 +28,8 @@ STATE_LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    source: frozenset[SlotState]
-    target: SlotState
-    label: object  # lazy translated button text
-    needs_reason: bool = False
+def _t(name, sources, target, label, needs_reason=False) -> Transition:
+    return Transition(name, frozenset(sources), target, label, needs_reason=needs_reason)
 
 
 # Coordinators drive the cycle by hand; the date moves it too (see advance_by_date), so a
@@ -42,32 +37,30 @@ class Transition:
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in [
-        Transition(
-            "open_nominations", frozenset({S.PLANNED}), S.NOMINATIONS_OPEN, _l("Abrir nominaciones")
-        ),
-        Transition(
+        _t("open_nominations", {S.PLANNED}, S.NOMINATIONS_OPEN, _l("Abrir nominaciones")),
+        _t(
             "close_nominations",
-            frozenset({S.NOMINATIONS_OPEN}),
+            {S.NOMINATIONS_OPEN},
             S.NOMINATIONS_CLOSED,
             _l("Cerrar nominaciones"),
         ),
-        Transition(
+        _t(
             "reopen_nominations",
-            frozenset({S.NOMINATIONS_CLOSED}),
+            {S.NOMINATIONS_CLOSED},
             S.NOMINATIONS_OPEN,
             _l("Reabrir nominaciones"),
         ),
-        Transition("publish", frozenset({S.NOMINATIONS_CLOSED}), S.PUBLISHED, _l("Publicar")),
-        Transition("start", frozenset({S.PUBLISHED}), S.IN_PROGRESS, _l("Marcar en curso")),
-        Transition("complete", frozenset({S.IN_PROGRESS}), S.COMPLETED, _l("Marcar realizada")),
-        Transition(
+        _t("publish", {S.NOMINATIONS_CLOSED}, S.PUBLISHED, _l("Publicar")),
+        _t("start", {S.PUBLISHED}, S.IN_PROGRESS, _l("Marcar en curso")),
+        _t("complete", {S.IN_PROGRESS}, S.COMPLETED, _l("Marcar realizada")),
+        _t(
             "cancel",
-            frozenset({S.PLANNED, S.NOMINATIONS_OPEN, S.NOMINATIONS_CLOSED, S.PUBLISHED}),
+            {S.PLANNED, S.NOMINATIONS_OPEN, S.NOMINATIONS_CLOSED, S.PUBLISHED},
             S.CANCELLED,
             _l("Cancelar semana"),
             needs_reason=True,
         ),
-        Transition("restore", frozenset({S.CANCELLED}), S.PLANNED, _l("Restaurar semana")),
+        _t("restore", {S.CANCELLED}, S.PLANNED, _l("Restaurar semana")),
     ]
 }
 
@@ -76,15 +69,7 @@ def may_change_slots(user: User | None) -> bool:
     return user is not None and user.is_coordinator
 
 
-def available_transitions(slot: Slot, user: User | None) -> list[Transition]:
-    """What the user could do to this slot now; the page shows exactly these buttons."""
-    if not may_change_slots(user):
-        return []
-    return [t for t in TRANSITIONS.values() if slot.state in t.source and _date_allows(t, slot)]
-
-
-def _date_allows(transition: Transition, slot: Slot) -> bool:
-    today = clock.today()
+def _date_allows(transition: Transition, slot: Slot, today: date) -> bool:
     if transition.name in ("open_nominations", "reopen_nominations"):
         return slot.starts_on > today
     if transition.name == "start":
@@ -96,53 +81,53 @@ def _date_allows(transition: Transition, slot: Slot) -> bool:
     return True
 
 
-def transition_slot(slot: Slot, name: str, *, by: User | None, reason: str = "") -> Slot:
-    transition = TRANSITIONS.get(name)
-    if transition is None:
-        raise Invalid(_("Acción desconocida."))
+def _refuse(slot: Slot, transition: Transition, by: User | None, now: datetime):
+    """Why `by` (None: the clock) may not make this transition now, or None."""
     if by is not None and not may_change_slots(by):
-        raise NotAllowed(_("Solo los coordinadores del mall cambian el estado de una semana."))
-    if slot.state not in transition.source:
-        raise Conflict(
-            _(
-                "La semana está «%(state)s»: ya no se puede «%(action)s».",
-                state=_state_text(slot.state),
-                action=str(transition.label).lower(),
-            )
+        return NotAllowed, _("Solo los coordinadores del mall cambian el estado de una semana.")
+    if slot.state not in transition.sources:
+        return Conflict, _(
+            "La semana está «%(state)s»: ya no se puede «%(action)s».",
+            state=_state_text(slot.state),
+            action=str(transition.label).lower(),
         )
-    if not _date_allows(transition, slot):
-        raise Conflict(_("Las fechas de la semana no permiten esta acción hoy."))
-    reason = reason.strip()
-    if transition.needs_reason and not reason:
-        raise Invalid(_("Indique el motivo."), field="reason")
-    if name == "open_nominations" and not slot.allocations:
-        raise Conflict(_("La semana no tiene comunas asignadas: planifique antes de abrir."))
-    if (
-        name == "open_nominations"
-        and slot.nominations_deadline
-        and (slot.nominations_deadline <= clock.now_utc())
-    ):
-        raise Conflict(_("El plazo de nominación ya pasó: cambie el plazo antes de abrir."))
-    _apply(slot, transition.target, action=name, by=by, reason=reason)
-    return slot
+    if not _date_allows(transition, slot, now.astimezone(clock.VENUE_TZ).date()):
+        return Conflict, _("Las fechas de la semana no permiten esta acción hoy.")
+    if transition.name == "open_nominations":
+        if not slot.allocations:
+            return Conflict, _("La semana no tiene comunas asignadas: planifique antes de abrir.")
+        if slot.nominations_deadline and slot.nominations_deadline <= now:
+            return Conflict, _("El plazo de nominación ya pasó: cambie el plazo antes de abrir.")
+    return None
 
 
-def _apply(slot: Slot, target: SlotState, *, action: str, by: User | None, reason: str) -> None:
-    before = slot.state
-    slot.state = target
+def _changed(slot: Slot, transition: Transition, before, _reason: str, _now: datetime) -> None:
     # Calendar clients only pick up a changed status when SEQUENCE grows.
-    if S.CANCELLED in (before, target) or target is S.PUBLISHED:
+    if S.CANCELLED in (before, transition.target) or transition.target is S.PUBLISHED:
         slot.sequence += 1
-    db.session.flush()
-    audit.record(
-        f"slot.{action}",
-        slot,
-        actor=by,
-        before={"state": before.value},
-        after={"state": target.value},
-        reason=reason,
-        slot_id=slot.id,
+
+
+MACHINE = transitions.register(
+    transitions.Machine(
+        kind="slot",
+        model=Slot,
+        transitions=TRANSITIONS,
+        refuse=_refuse,
+        scopes=lambda slot: [{"slot_id": slot.id}],
+        changed=_changed,
     )
+)
+
+
+def available_transitions(slot: Slot, user: User | None) -> list[Transition]:
+    """What the user could do to this slot now; the page shows exactly these buttons."""
+    if not may_change_slots(user):
+        return []
+    return MACHINE.available(slot, user)
+
+
+def transition_slot(slot: Slot, name: str, *, by: User | None, reason: str = "") -> Slot:
+    return transitions.apply(slot, name, by=by, reason=reason)
 
 
 def next_due() -> datetime | None:
@@ -187,21 +172,19 @@ def advance_by_date(*, now: datetime | None = None) -> list[Slot]:
             and slot.nominations_deadline is not None
             and slot.nominations_deadline <= now
         ):
-            _apply(
-                slot,
-                S.NOMINATIONS_CLOSED,
-                action="close_nominations",
-                by=None,
-                reason=_("Plazo de nominación cumplido."),
-            )
+            _by_the_clock(slot, "close_nominations", _("Plazo de nominación cumplido."), now)
             moved.append(slot)
         elif slot.state is S.PUBLISHED and slot.starts_on <= today:
-            _apply(slot, S.IN_PROGRESS, action="start", by=None, reason=_("Comenzó la semana."))
+            _by_the_clock(slot, "start", _("Comenzó la semana."), now)
             moved.append(slot)
         if slot.state is S.IN_PROGRESS and slot.ends_on < today:
-            _apply(slot, S.COMPLETED, action="complete", by=None, reason=_("Terminó la semana."))
+            _by_the_clock(slot, "complete", _("Terminó la semana."), now)
             moved.append(slot)
     return moved
+
+
+def _by_the_clock(slot: Slot, name: str, reason: str, now: datetime) -> None:
+    transitions.apply(slot, name, by=None, reason=reason, now=now)
 
 
 def _state_text(state: SlotState) -> str:

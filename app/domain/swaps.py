@@ -3,32 +3,71 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.domain import audit
+from app.domain import transitions
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.domain.rotation import host_of, set_allocations
+from app.domain.transitions import Transition
 from app.extensions import db
 from app.models import Role, Slot, SlotState, SlotSwap, SwapState, User
 
 OPEN_STATES = (SwapState.REQUESTED, SwapState.ACCEPTED)
 # Only weeks nobody has started nominating for can change hands.
 SWAPPABLE_SLOT_STATES = (SlotState.PLANNED,)
+W = SwapState
+
+TRANSITIONS = {
+    t.name: t
+    for t in (
+        Transition("request", frozenset(), W.REQUESTED, _l("Pedir intercambio")),
+        Transition("accept", frozenset({W.REQUESTED}), W.ACCEPTED, _l("Aceptar")),
+        Transition("approve", frozenset({W.ACCEPTED}), W.APPROVED, _l("Aprobar intercambio")),
+        Transition("reject", frozenset(OPEN_STATES), W.REJECTED, _l("Rechazar")),
+        Transition("withdraw", frozenset(OPEN_STATES), W.CANCELLED, _l("Retirar solicitud")),
+    )
+}
 
 
-def _record(swap: SlotSwap, action: str, by: User, before: SwapState, reason: str = "") -> None:
-    db.session.flush()
-    for slot_id in (swap.slot_a_id, swap.slot_b_id):
-        audit.record(
-            f"swap.{action}",
-            swap,
-            actor=by,
-            before={"state": before.value},
-            after={"state": swap.state.value},
-            reason=reason,
-            slot_id=slot_id,
-            commune_id=swap.from_commune_id,
-        )
+def _officer_of(user: User, *commune_ids: int | None) -> bool:
+    return user.role is Role.OFFICER and user.commune_id in commune_ids
+
+
+def _refuse(swap: SlotSwap, transition: Transition, by: User | None, _now):
+    if by is None:
+        return NotAllowed, _("Un intercambio lo deciden personas.")
+    if not transition.creates and swap.state not in transition.sources:
+        return Conflict, _("Este intercambio ya no está pendiente de esa decisión.")
+    name = transition.name
+    if name == "request" and not _officer_of(by, swap.from_commune_id):
+        return NotAllowed, _("Solo puede ofrecer semanas de su propia comuna.")
+    if name == "accept" and not _officer_of(by, swap.to_commune_id):
+        return Conflict, _("Este intercambio ya no espera la respuesta de su comuna.")
+    if name == "approve" and not by.is_coordinator:
+        return Conflict, _("Este intercambio no está listo para aprobarse.")
+    if name == "withdraw" and by.id != swap.requested_by_id:
+        return Conflict, _("Solo quien pidió el intercambio puede retirarlo.")
+    if name == "reject" and not (
+        by.is_coordinator or _officer_of(by, swap.from_commune_id, swap.to_commune_id)
+    ):
+        return Conflict, _("Este intercambio ya no se puede rechazar.")
+    return None
+
+
+MACHINE = transitions.register(
+    transitions.Machine(
+        kind="swap",
+        model=SlotSwap,
+        transitions=TRANSITIONS,
+        refuse=_refuse,
+        # Filed under both weeks, so each week's history shows it.
+        scopes=lambda swap: [
+            {"slot_id": slot_id, "commune_id": swap.from_commune_id}
+            for slot_id in (swap.slot_a_id, swap.slot_b_id)
+        ],
+    )
+)
 
 
 def request_swap(slot_a: Slot, slot_b: Slot, *, by: User, reason: str = "") -> SlotSwap:
@@ -61,63 +100,46 @@ def request_swap(slot_a: Slot, slot_b: Slot, *, by: User, reason: str = "") -> S
         slot_b=slot_b,
         from_commune_id=host_a,
         to_commune_id=host_b,
-        state=SwapState.REQUESTED,
         reason=reason.strip(),
         requested_by_id=by.id,
     )
-    db.session.add(swap)
-    db.session.flush()
-    _record(swap, "request", by, SwapState.REQUESTED, reason.strip())
-    return swap
+    return transitions.apply(swap, "request", by=by, reason=reason)
 
 
 def can_accept(swap: SlotSwap, user: User) -> bool:
-    return (
-        swap.state is SwapState.REQUESTED
-        and user.role is Role.OFFICER
-        and user.commune_id == swap.to_commune_id
-    )
+    return transitions.can(swap, "accept", user)
 
 
 def can_approve(swap: SlotSwap, user: User) -> bool:
-    return swap.state is SwapState.ACCEPTED and user.is_coordinator
+    return transitions.can(swap, "approve", user)
 
 
 def can_reject(swap: SlotSwap, user: User) -> bool:
-    if swap.state not in OPEN_STATES:
-        return False
-    if user.is_coordinator:
-        return True
-    return user.role is Role.OFFICER and user.commune_id in (
-        swap.from_commune_id,
-        swap.to_commune_id,
-    )
+    return transitions.can(swap, _reject_name(swap, user), user)
+
+
+def _reject_name(swap: SlotSwap, user: User) -> str:
+    # The one who asked takes the request back; anyone else entitled turns it down.
+    return "withdraw" if user.id == swap.requested_by_id else "reject"
 
 
 def accept_swap(swap: SlotSwap, *, by: User) -> SlotSwap:
-    if not can_accept(swap, by):
-        raise Conflict(_("Este intercambio ya no espera la respuesta de su comuna."))
-    before = swap.state
-    swap.state = SwapState.ACCEPTED
+    transitions.apply(swap, "accept", by=by)
     swap.accepted_by_id = by.id
-    _record(swap, "accept", by, before)
     return swap
 
 
 def reject_swap(swap: SlotSwap, *, by: User, reason: str = "") -> SlotSwap:
-    if not can_reject(swap, by):
-        raise Conflict(_("Este intercambio ya no se puede rechazar."))
-    before = swap.state
-    swap.state = SwapState.CANCELLED if by.id == swap.requested_by_id else SwapState.REJECTED
+    transitions.apply(swap, _reject_name(swap, by), by=by, reason=reason)
     swap.decided_by_id = by.id
-    _record(swap, "reject", by, before, reason.strip())
     return swap
 
 
 def approve_swap(swap: SlotSwap, *, by: User) -> SlotSwap:
     """Exchanges the two hosts, if both weeks still belong to the communes that agreed."""
-    if not can_approve(swap, by):
-        raise Conflict(_("Este intercambio no está listo para aprobarse."))
+    problem = MACHINE.refusal(swap, "approve", by)
+    if problem:
+        raise problem[0](problem[1])
     slot_a, slot_b = swap.slot_a, swap.slot_b
     if host_of(slot_a) != swap.from_commune_id or host_of(slot_b) != swap.to_commune_id:
         raise Conflict(_("Las semanas cambiaron de comuna desde la solicitud; pídalo de nuevo."))
@@ -141,16 +163,18 @@ def approve_swap(swap: SlotSwap, *, by: User) -> SlotSwap:
         reason=reason,
         action="slot.swap",
     )
-    before = swap.state
-    swap.state = SwapState.APPROVED
+    transitions.apply(swap, "approve", by=by)
     swap.decided_by_id = by.id
-    _record(swap, "approve", by, before)
     return swap
 
 
 def open_swaps_for(user: User) -> list[SlotSwap]:
     """Swaps waiting for this user's answer (or, for coordinators, every open one)."""
-    query = select(SlotSwap).where(SlotSwap.state.in_(OPEN_STATES)).order_by(SlotSwap.created_at)
+    query = (
+        select(SlotSwap)
+        .where(SlotSwap.state.in_(OPEN_STATES))
+        .order_by(SlotSwap.created_at, SlotSwap.id)
+    )
     if user.role is Role.OFFICER:
         query = query.where(
             (SlotSwap.from_commune_id == user.commune_id)

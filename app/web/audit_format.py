@@ -25,6 +25,8 @@ ACTIONS = {
     "swap.accept": _l("Intercambio aceptado"),
     "swap.approve": _l("Intercambio aprobado"),
     "swap.reject": _l("Intercambio rechazado"),
+    "swap.withdraw": _l("Solicitud de intercambio retirada"),
+    "nomination.promote": _l("Promovido desde la lista de espera"),
     "program.update": _l("Regla de la rotación cambiada"),
     "program.blackout": _l("Mes bloqueado"),
     "program.blackout_remove": _l("Bloqueo eliminado"),
