@@ -28,6 +28,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     from app import database, i18n, security
     from app.domain import changes  # noqa: F401 - registers the data-version listener
     from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.notifications import rules  # noqa: F401 - registers who is told what
 
     db.init_app(app)
     database.configure(app)

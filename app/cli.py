@@ -17,6 +17,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(rotation_cli)
 
+    from app.notifications.worker import worker_command
+
+    app.cli.add_command(worker_command)
+
 
 @click.group("users", help="Cuentas de usuario.")
 def users_cli() -> None:

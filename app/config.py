@@ -53,6 +53,17 @@ class Config:
     # Seconds a process trusts its last read of the data version when answering feed
     # revalidations (feeds declare max-age=900 anyway). 0 reads it on every request.
     FEED_VERSION_TTL = float(os.environ.get("FEED_VERSION_TTL", "2"))
+    # Outgoing mail, with Flask-Mail's setting names. Without MAIL_SERVER nothing is sent:
+    # messages are kept in the outbox and shown to administrators (/admin/mail).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Vitrina <no-responder@vitrina.example>"
+    )
     # Seconds a process trusts its note of when the next week's state falls due (app/web/due.py)
     # against changes made by other processes; its own changes are seen at once.
     DUE_RECHECK_SECONDS = float(os.environ.get("DUE_RECHECK_SECONDS", "60"))

@@ -115,6 +115,8 @@ MATRIX: dict[str, list[Case]] = {
     "admin.deactivate_user": [Case("POST", "/admin/users/{viewer_id}/deactivate", admin_only())],
     "admin.activate_user": [Case("POST", "/admin/users/{viewer_id}/activate", admin_only())],
     "admin.reset_password": [Case("POST", "/admin/users/{viewer_id}/reset-password", admin_only())],
+    "mail.index": [Case("GET", "/admin/mail/", admin_only())],
+    "mail.show": [Case("GET", "/admin/mail/999999", {**admin_only(), "admin": NOT_FOUND})],
     "registry.index": [Case("GET", "/registry/", staff_only())],
     "registry.new": [Case("GET", "/registry/new", editors())],
     "registry.show": [

@@ -99,3 +99,10 @@ def test_cli_refuses_an_officer_without_commune(app, db):
     )
     assert result.exit_code != 0
     assert "debe tener una comuna" in result.output
+
+
+def test_the_demos_history_sends_no_mail(app, db):
+    from app.models import OutboxMessage
+
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    assert db.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one() == 0

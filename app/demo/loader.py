@@ -28,6 +28,7 @@ from app.models import (
     VenueClosure,
     WeekRule,
 )
+from app.notifications import rules
 
 DEMO_PASSWORD = "vitrina-demo"  # noqa: S105 - printed on purpose; refused in production
 
@@ -113,7 +114,8 @@ def load_demo(*, now: datetime | None = None, today: date | None = None) -> str:
             slots += rotation.generate_slots(program, year, by=None).created
             rotation.plan_year(program, year, by=None, apply=True)
         db.session.flush()
-    with clock.frozen_at(now):
+    # History is replayed, not lived: nobody is e-mailed about last year's decisions.
+    with clock.frozen_at(now), rules.muted():
         n_nominations = _history(slots, now)
     return (
         f"Demostración cargada: {venue.name}, {len(venue.stands)} stands, {len(communes)} comunas, "

@@ -5,6 +5,7 @@ from app.models.calendars import CalendarToken
 from app.models.changes import DataVersion
 from app.models.communes import Commune
 from app.models.nominations import Nomination, NominationState, StandAssignment
+from app.models.outbox import OutboxMessage, OutboxState
 from app.models.registry import (
     Category,
     Entrepreneur,
@@ -41,6 +42,8 @@ __all__ = [
     "Nomination",
     "NominationState",
     "OpeningHours",
+    "OutboxMessage",
+    "OutboxState",
     "Program",
     "RegistryImport",
     "RegistryImportRow",

@@ -44,6 +44,7 @@ def register_blueprints(app: Flask) -> None:
         calendars,
         health,
         labels,
+        mail,
         main,
         nominations,
         registry,
@@ -70,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
         stands,
         review,
         showcase,
+        mail,
     ):
         app.register_blueprint(module.bp)
 

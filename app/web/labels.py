@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.domain import nomination_states
 from app.domain.slot_states import STATE_LABELS
-from app.models import Role, User
+from app.models import OutboxState, Role, User
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrador"),
@@ -28,4 +28,5 @@ def init_app(app: Flask) -> None:
         role_label=role_label,
         slot_state_label=lambda s: str(SLOT_STATE_LABELS[s]),
         nomination_state_label=lambda s: str(NOMINATION_STATE_LABELS[s]),
+        outbox_states=OutboxState,
     )

@@ -18,6 +18,7 @@ OTHER_WRITERS = {
     "domain/transitions.py",  # the one writer
     "domain/csv_import.py",  # an import's progress (checking/ready/committed), not a workflow
     "demo/generate.py",  # benchmark data: years of synthetic history written in bulk
+    "notifications/outbox.py",  # a message's delivery (pending, sent, failed)
 }
 
 
