@@ -342,3 +342,37 @@ def test_a_new_program_refuses_bad_names_years_and_taken_years(world, db):
         assert raised.value.field == field
         db.session.rollback()
     assert (count(Program), count(Slot)) == (programs_before, slots_before)
+
+
+def test_cli_extends_a_program_then_plans_and_starts_the_next(app, world, db):
+    program_id = world["program"].id
+    runner = app.test_cli_runner()
+    extended = runner.invoke(
+        args=["rotation", "extend", "--program", str(program_id)] + ["--year", "2028"]
+    )
+    assert extended.exit_code == 0, extended.output
+    assert "cubre ahora 2027–2028: 12 semanas nuevas en 2028" in extended.output
+    plan = runner.invoke(args=["rotation", "plan", "--program", str(program_id), "--year", "2028"])
+    assert plan.exit_code == 0, plan.output
+    assert "0 semanas cambiarían" in plan.output and "diciembre" in plan.output
+    again = runner.invoke(
+        args=["rotation", "extend", "--program", str(program_id), "--year", "2028"]
+    )
+    assert again.exit_code == 1 and "ya cubre 2028" in again.output
+    new = runner.invoke(
+        args=["rotation", "new-program", "--name", "Vitrina 2029–2030", "--year", "2029"]
+        + ["--until", "2030", "--from-program", str(program_id), "--mode", "shared"]
+    )
+    assert new.exit_code == 0, new.output
+    assert "24 semanas nuevas en 2029–2030, ya planificadas" in new.output
+    db.session.expire_all()
+    created = db.session.execute(select(Program).where(Program.id != program_id)).scalar_one()
+    assert (created.starts_on, created.ends_on) == (date(2029, 1, 1), date(2030, 12, 31))
+    assert created.mode is AllocationMode.SHARED
+    shared_plan = runner.invoke(
+        args=["rotation", "plan", "--program", str(created.id), "--year", "2029"]
+    )
+    assert shared_plan.exit_code == 0, shared_plan.output
+    assert "«Vitrina 2027»" in shared_plan.output  # the balance it carries, and from where
+    taken = runner.invoke(args=["rotation", "new-program", "--name", "Otra", "--year", "2030"])
+    assert taken.exit_code == 1 and "«Vitrina 2029–2030» (2029–2030)" in taken.output
