@@ -1,4 +1,4 @@
-"""Flask CLI commands: `flask users ...` and `flask demo ...`."""
+"""Flask CLI commands: `flask users ...`, `flask demo ...` and `flask rotation ...`."""
 
 from __future__ import annotations
 
@@ -122,6 +122,7 @@ def rotation_plan(program_id: int, year: int, apply_: bool) -> None:
         )
     preview = rotation.plan_year(program, year, by=None, apply=apply_)
     communes = {c.id: c for c in db.session.execute(select(Commune)).scalars()}
+    note = fairness.carry_note(preview)
     changed = {change.slot.id: change for change in preview.changes}
     click.echo(f"{program.name} · {year} · {preview.plan.method}")
     click.echo(f"{'Mes':<11} {'Semana':<25} {'Ahora':<28} {'Plan':<28}")
@@ -140,6 +141,8 @@ def rotation_plan(program_id: int, year: int, apply_: bool) -> None:
         week = f"{slot.starts_on:%d-%m} al {slot.ends_on:%d-%m-%Y}"
         click.echo(f"{MONTH_NAMES[slot.month - 1]:<11} {week:<25} {names(now):<28} {planned:<28}")
     click.echo("")
+    if note:
+        click.echo(note)
     click.echo(f"{'Comuna':<14} {'Le corresponde':>15} {'Asignado':>9}")
     for row in fairness.report(preview, sorted(communes.values(), key=lambda c: c.id)):
         click.echo(f"{row.commune.name:<14} {row.entitled:>15.2f} {row.planned:>9d}")
@@ -149,6 +152,116 @@ def rotation_plan(program_id: int, year: int, apply_: bool) -> None:
     else:
         db.session.rollback()
         click.echo(f"{len(preview.changes)} semanas cambiarían. Use --apply para aplicar.")
+
+
+def _program_summary(change) -> str:
+    years = change.years
+    span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    return (
+        f"{len(change.created)} semanas nuevas en {span}, ya planificadas. "
+        f"Vea el plan: flask rotation plan --program {change.program.id} --year {years[0]}"
+    )
+
+
+@rotation_cli.command("extend")
+@click.option("--program", "program_id", type=int, required=True, help="ID del programa.")
+@click.option(
+    "--year",
+    type=click.IntRange(2000, 2100),
+    required=True,
+    help="Último año que cubrirá el programa (hasta el 31 de diciembre).",
+)
+def rotation_extend(program_id: int, year: int) -> None:
+    """Extends a program to the end of YEAR, generating and planning the new weeks.
+
+    The new years carry on the communes' balance from the program's earlier years.
+    """
+    from app.domain import programs
+    from app.models import Program
+
+    program = db.session.get(Program, program_id)
+    if program is None:
+        raise click.ClickException(f"No existe el programa {program_id}.")
+    try:
+        change = programs.extend_program(program, until_year=year, by=None)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(
+        f"«{program.name}» cubre ahora {program.starts_on.year}–{program.ends_on.year}: "
+        + _program_summary(change)
+    )
+
+
+@rotation_cli.command("new-program")
+@click.option("--name", required=True, help="Nombre del programa, p. ej. «Vitrina 2029».")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="Primer año.")
+@click.option(
+    "--until", type=click.IntRange(2000, 2100), help="Último año (por defecto, el mismo --year)."
+)
+@click.option(
+    "--from-program",
+    "from_program",
+    type=int,
+    help="ID del programa cuyas reglas se copian (por defecto, el anterior del mismo mall).",
+)
+@click.option("--venue", help="Slug del mall (por defecto, el del programa copiado o el único).")
+@click.option(
+    "--mode",
+    type=click.Choice(["host", "shared"]),
+    help="Reparto: host (una comuna por semana) o shared (cupos); por defecto, el copiado.",
+)
+def rotation_new_program(
+    name: str,
+    year: int,
+    until: int | None,
+    from_program: int | None,
+    venue: str | None,
+    mode: str | None,
+) -> None:
+    """Starts a program covering YEAR (to UNTIL), generating and planning its weeks.
+
+    Its rule is copied from --from-program (else the venue's previous program); its first year
+    carries on the communes' balance from the venue's previous program.
+    """
+    from datetime import date
+
+    from app.domain import programs
+    from app.models import AllocationMode, Program, Venue
+
+    source = None
+    if from_program is not None:
+        source = db.session.get(Program, from_program)
+        if source is None:
+            raise click.ClickException(f"No existe el programa {from_program}.")
+    if venue:
+        place = db.session.execute(select(Venue).where(Venue.slug == venue)).scalar_one_or_none()
+        if place is None:
+            raise click.ClickException(f"No existe el mall «{venue}».")
+    elif source is not None:
+        place = source.venue
+    else:
+        venues = db.session.execute(select(Venue).limit(2)).scalars().all()
+        if len(venues) != 1:
+            raise click.ClickException("Indique el mall con --venue.")
+        place = venues[0]
+    try:
+        change = programs.start_program(
+            place,
+            name=name,
+            starts_on=date(year, 1, 1),
+            ends_on=date(until or year, 12, 31),
+            copy_from=source,
+            by=None,
+            mode=AllocationMode(mode) if mode else None,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    program = change.program
+    click.echo(f"Programa {program.id} «{program.name}» creado: " + _program_summary(change))
 
 
 @rotation_cli.command("advance")

@@ -252,6 +252,29 @@ MATRIX: dict[str, list[Case]] = {
     "rotation.plan": [
         Case("GET", "/rotation/programs/{program_id}/years/2027/plan", coordinators_only())
     ],
+    # Programs: coordinators extend one (to the year after its last) or start the next one.
+    "rotation.extend": [
+        Case(
+            "POST",
+            "/rotation/programs/{ongoing_program_id}/extend",
+            coordinators_only(),
+            data={"year": "{extend_year}"},
+        )
+    ],
+    "rotation.new_program": [
+        Case("GET", "/rotation/programs/new", coordinators_only()),
+        Case(
+            "POST",
+            "/rotation/programs/new",
+            coordinators_only(),
+            data={
+                "name": "Vitrina siguiente",
+                "first_year": "{new_program_year}",
+                "last_year": "{new_program_year}",
+                "copy_from": "{program_id}",
+            },
+        ),
+    ],
     "rotation.slot": [
         Case("GET", "/rotation/slots/{slot_id}", staff_only()),
         Case("GET", "/rotation/slots/999999", staff_not_found()),
@@ -470,6 +493,11 @@ def _rotation_world(world, db) -> dict:
 
     program = make_program(world["venue"], year=2027)
     rotation.plan_year(program, 2027, by=None, apply=True)
+    # A program a coordinator may extend on whatever day the suite runs, and free years after.
+    from app import clock
+
+    ongoing_year = max(clock.today().year, 2028)
+    ongoing = make_program(world["venue"], year=ongoing_year)
     meli, alhue = world["communes"][0], world["communes"][1]
     meli_slots = [s for s in program.slots if rotation.host_of(s) == meli.id]
     alhue_slots = [s for s in program.slots if rotation.host_of(s) == alhue.id]
@@ -503,6 +531,9 @@ def _rotation_world(world, db) -> dict:
         "meli_unavailable_id": meli_row.id,
         "alhue_unavailable_id": alhue_row.id,
         "slot_move_to": (slot.starts_on + timedelta(days=7)).isoformat(),
+        "ongoing_program_id": ongoing.id,
+        "extend_year": str(ongoing_year + 1),
+        "new_program_year": str(ongoing_year + 2),
         "_rows": (blackout.id, meli_row.id, alhue_row.id),
         "_snapshot": {
             s.id: (s.state, rotation.host_of(s), (s.starts_on, s.ends_on)) for s in program.slots

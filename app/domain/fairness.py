@@ -67,6 +67,20 @@ def report(preview: PlanPreview, communes: list[Commune]) -> list[CommuneFairnes
                     unit=unit,
                 )
             )
+        inherited = preview.inherited.balance.get(commune.id, 0.0) if preview.inherited else 0.0
+        if abs(carry) >= 0.005 and abs(inherited) >= 0.005:
+            program_name = preview.inherited.program.name
+            if abs(carry - inherited) < 0.005:  # the program's first year: all of it
+                reasons.append(_("Viene de «%(program)s».", program=program_name))
+            else:
+                reasons.append(
+                    _(
+                        "De ese saldo, %(n)s %(unit)s vienen de «%(program)s».",
+                        n=_signed(inherited),
+                        unit=unit,
+                        program=program_name,
+                    )
+                )
         months = sorted(preview.unavailable.get(commune.id, ()))
         if months:
             reasons.append(
@@ -103,6 +117,36 @@ def report(preview: PlanPreview, communes: list[Commune]) -> list[CommuneFairnes
             )
         )
     return rows
+
+
+def carry_note(preview: PlanPreview) -> str | None:
+    """Where the balance comes from when the program continues an earlier one, and how the
+    earlier weeks were counted when that one gave them the other way (turns vs stands)."""
+    inherited = preview.inherited
+    if inherited is None:
+        return None
+    note = _(
+        "El saldo anterior incluye el de «%(program)s», el programa anterior de este mall: lo "
+        "justo sigue de un programa al siguiente.",
+        program=inherited.program.name,
+    )
+    if not inherited.converted:
+        return note
+    if preview.program.mode is AllocationMode.HOST:
+        how = _(
+            "Un programa anterior repartía los stands por cupos: cada una de sus semanas cuenta "
+            "como un turno, dividido entre sus comunas según los stands de cada una."
+        )
+    else:
+        how = _(
+            "Un programa anterior daba cada semana a una comuna: cada una de esas semanas cuenta "
+            "por los stands que tuvo su comuna."
+        )
+    return f"{note} {how}"
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.2f}".replace(".", ",")
 
 
 def _number(value: float) -> str:

@@ -163,6 +163,7 @@ class PlanPreview:
     unavailable: dict[int, set[int]]  # commune id -> months it cannot take
     blackout_months: set[int]
     applied: bool = False
+    inherited: Inheritance | None = None  # part of carry_in: the programs before this one
 
 
 def _is_host_mode(program: Program) -> bool:
@@ -178,14 +179,24 @@ def assigned_units(program: Program, slot: Slot) -> dict[int, int]:
     return {a.commune_id: a.stands for a in slot.allocations if a.stands > 0}
 
 
-def carry_in(program: Program, year: int, communes: list[Commune]) -> dict[int, float]:
-    """Each commune's balance from the program's earlier years: assigned minus its fair share.
+def carry_in(
+    program: Program,
+    year: int,
+    communes: list[Commune],
+    *,
+    inherited: Inheritance | None = None,
+) -> dict[int, float]:
+    """Each commune's balance from the program's earlier years: assigned minus its fair share,
+    plus `inherited`, the balance of the programs that ran before it at the venue.
 
     Computed from the allocations as they stand (manual overrides and swaps included), so the
     balance explains what really happened, not what a plan once proposed.
     """
     total_weight = sum(float(c.weight) for c in communes) or 1.0
     balance = {c.id: 0.0 for c in communes}
+    if inherited is not None:
+        for commune_id in balance:
+            balance[commune_id] += inherited.balance.get(commune_id, 0.0)
     earlier = db.session.execute(
         select(Slot)
         .where(Slot.program_id == program.id, Slot.year < year)
@@ -198,6 +209,75 @@ def carry_in(program: Program, year: int, communes: list[Commune]) -> dict[int, 
             share = float(commune.weight) / total_weight
             balance[commune.id] += units.get(commune.id, 0) - share * total
     return balance
+
+
+@dataclass
+class Inheritance:
+    """The balance a program starts with: that of the programs run before it at its venue."""
+
+    program: Program  # the one that ended just before this one started
+    balance: dict[int, float]  # commune id -> assigned minus fair share, in this program's unit
+    # Some earlier program gave its weeks the other way (host vs shared): its weeks were
+    # counted in this program's unit (see units_in).
+    converted: bool
+
+
+def units_in(mode: AllocationMode, slot: Slot) -> dict[int, float]:
+    """A week's allocation counted in `mode`'s unit, whichever way the week was given.
+
+    Stands: a hosted week counts the stands its host had. Turns: a shared week counts as one
+    turn, split among its communes by their stands. So a balance carries over between a host
+    program and a shared one without starting from zero.
+    """
+    if slot.state is SlotState.CANCELLED:
+        return {}
+    stands = {a.commune_id: a.stands for a in slot.allocations if a.stands > 0}
+    if mode is AllocationMode.SHARED:
+        return dict(stands)
+    host = host_of(slot)
+    if host is not None:
+        return {host: 1}
+    total = sum(stands.values())
+    return {commune_id: n / total for commune_id, n in stands.items()}
+
+
+def inherited_balance(program: Program, communes: list[Commune]) -> Inheritance | None:
+    """Each commune's balance at the end of the programs run at the venue before this one.
+
+    Fairness goes on across programs: the year after a program ends, the next one starts with
+    its balance. The chain is followed back (each program's own start included what came
+    before it), in three queries whatever its length.
+    """
+    earlier = db.session.execute(
+        select(Program)
+        .where(
+            Program.venue_id == program.venue_id,
+            Program.id != program.id,
+            Program.ends_on < program.starts_on,
+        )
+        .order_by(Program.ends_on.desc(), Program.id.desc())
+    ).scalars()
+    chain: list[Program] = []
+    for candidate in earlier:
+        if not chain or candidate.ends_on < chain[-1].starts_on:
+            chain.append(candidate)
+    if not chain:
+        return None
+    total_weight = sum(float(c.weight) for c in communes) or 1.0
+    balance = {c.id: 0.0 for c in communes}
+    slots = db.session.execute(
+        select(Slot)
+        .where(Slot.program_id.in_([p.id for p in chain]))
+        .options(selectinload(Slot.allocations))
+    ).scalars()
+    for slot in slots:
+        units = units_in(program.mode, slot)
+        total = sum(units.values())
+        for commune in communes:
+            share = float(commune.weight) / total_weight
+            balance[commune.id] += units.get(commune.id, 0) - share * total
+    converted = any(p.mode is not program.mode for p in chain)
+    return Inheritance(chain[0], balance, converted)
 
 
 def _lock_reason(slot: Slot, nominated: set[int]) -> str | None:
@@ -243,7 +323,8 @@ def plan_year(program: Program, year: int, *, by: User | None, apply: bool) -> P
         ).scalars()
     )
 
-    carry = carry_in(program, year, communes)
+    inherited = inherited_balance(program, communes)
+    carry = carry_in(program, year, communes, inherited=inherited)
     total_weight = sum(float(c.weight) for c in communes) or 1.0
     locked: dict[int, str] = {}
     locked_units = {c.id: 0 for c in communes}
@@ -285,7 +366,9 @@ def plan_year(program: Program, year: int, *, by: User | None, apply: bool) -> P
             for c in communes
         ]
         if _is_host_mode(program):
-            before = _host_before(program, subset[0] if subset else None)
+            before = _host_before(
+                program, subset[0] if subset else None, inherited.program if inherited else None
+            )
             return plan_host_rotation(commune_inputs, inputs, previous_host=before)
         return plan_shared(commune_inputs, inputs)
 
@@ -314,7 +397,16 @@ def plan_year(program: Program, year: int, *, by: User | None, apply: bool) -> P
                 )
             )
     preview = PlanPreview(
-        program, year, plan, slots, changes, locked, carry, unavailable, blackout_months
+        program,
+        year,
+        plan,
+        slots,
+        changes,
+        locked,
+        carry,
+        unavailable,
+        blackout_months,
+        inherited=inherited,
     )
     if apply:
         for change in changes:
@@ -340,14 +432,18 @@ def _planned(plan: Plan, slot: Slot) -> tuple[dict[int, int], int | None]:
     return quotas, plan.hosts.get(str(slot.id))
 
 
-def _host_before(program: Program, slot: Slot | None) -> int | None:
-    """The host of the slot just before `slot`, so a turn is not given twice in a row."""
+def _host_before(
+    program: Program, slot: Slot | None, previous_program: Program | None = None
+) -> int | None:
+    """The host of the slot just before `slot`, so a turn is not given twice in a row (across
+    the change to a new program too)."""
     if slot is None:
         return None
+    programs = [program.id] + ([previous_program.id] if previous_program else [])
     previous = db.session.execute(
         select(Slot)
         .where(
-            Slot.program_id == program.id,
+            Slot.program_id.in_(programs),
             Slot.starts_on < slot.starts_on,
             Slot.state != SlotState.CANCELLED,
         )

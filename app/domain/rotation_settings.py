@@ -41,6 +41,24 @@ def _check_month(year: int, month: int, program: Program) -> None:
         )
 
 
+def check_rule(
+    *,
+    week_rule_n: int,
+    week_length_days: int,
+    nominations_close_days: int,
+    max_weeks_per_entrepreneur_year: int,
+) -> None:
+    """The limits of a program's rule, for a rule changed or copied into a new program."""
+    if not 1 <= week_rule_n <= 5:
+        raise Invalid(_("N debe estar entre 1 y 5."), field="week_rule_n")
+    if not 1 <= week_length_days <= 7:
+        raise Invalid(_("Una semana dura entre 1 y 7 días."), field="week_length_days")
+    if not 0 <= nominations_close_days <= 90:
+        raise Invalid(_("El plazo debe estar entre 0 y 90 días."), field="nominations_close_days")
+    if max_weeks_per_entrepreneur_year < 1:
+        raise Invalid(_("Debe permitir al menos una semana por año."), field="max_weeks")
+
+
 def update_rule(
     program: Program,
     *,
@@ -56,14 +74,12 @@ def update_rule(
 ) -> list[GenerationResult]:
     """Saves the rule and realigns every year's weeks (never moving nominated ones)."""
     _require_coordinator(by)
-    if not 1 <= week_rule_n <= 5:
-        raise Invalid(_("N debe estar entre 1 y 5."), field="week_rule_n")
-    if not 1 <= week_length_days <= 7:
-        raise Invalid(_("Una semana dura entre 1 y 7 días."), field="week_length_days")
-    if not 0 <= nominations_close_days <= 90:
-        raise Invalid(_("El plazo debe estar entre 0 y 90 días."), field="nominations_close_days")
-    if max_weeks_per_entrepreneur_year < 1:
-        raise Invalid(_("Debe permitir al menos una semana por año."), field="max_weeks")
+    check_rule(
+        week_rule_n=week_rule_n,
+        week_length_days=week_length_days,
+        nominations_close_days=nominations_close_days,
+        max_weeks_per_entrepreneur_year=max_weeks_per_entrepreneur_year,
+    )
     before = {
         "mode": program.mode.value,
         "week_rule": program.week_rule.value,

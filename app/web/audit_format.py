@@ -27,6 +27,8 @@ ACTIONS = {
     "swap.reject": _l("Intercambio rechazado"),
     "swap.withdraw": _l("Solicitud de intercambio retirada"),
     "nomination.promote": _l("Promovido desde la lista de espera"),
+    "program.create": _l("Programa creado"),
+    "program.extend": _l("Programa extendido"),
     "program.update": _l("Regla de la rotación cambiada"),
     "program.blackout": _l("Mes bloqueado"),
     "program.blackout_remove": _l("Bloqueo eliminado"),

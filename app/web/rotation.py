@@ -8,18 +8,20 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import IntegerField, SelectField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, Length, NumberRange
 
 from app import clock
 from app.domain import (
     closures,
     fairness,
     nominations,
+    programs,
     rotation,
     rotation_settings,
     slot_states,
@@ -39,6 +41,7 @@ from app.models import (
     SlotAllocation,
     SlotSwap,
     SwapState,
+    Venue,
     WeekRule,
 )
 from app.web.access import actor, roles, staff
@@ -119,12 +122,30 @@ def _year_grid(program: Program, year: int, slots: list[Slot]) -> list[dict]:
     return months
 
 
-@bp.route("/programs/<int:program_id>/years/<int:year>")
-@staff
-def year(program_id: int, year: int):
-    program = _program_or_404(program_id)
-    if not program.starts_on.year <= year <= program.ends_on.year:
-        abort(404)
+def _neighbours(program: Program) -> tuple[Program | None, Program | None]:
+    """The venue's programs just before and just after this one, for the year page's links."""
+    others = db.session.execute(
+        select(Program)
+        .where(Program.venue_id == program.venue_id, Program.id != program.id)
+        .order_by(Program.starts_on)
+    ).scalars()
+    before = after = None
+    for other in others:
+        if other.ends_on < program.starts_on:
+            before = other
+        elif other.starts_on > program.ends_on and after is None:
+            after = other
+    return before, after
+
+
+def _extend_to(program: Program, year: int) -> int | None:
+    """The year a coordinator may extend the program to from this year's page, if any."""
+    if not actor().is_coordinator or year != program.ends_on.year:
+        return None
+    return year + 1 if programs.extension_problem(program, year + 1) is None else None
+
+
+def _year_context(program: Program, year: int) -> dict:
     slots = list(
         db.session.execute(
             select(Slot)
@@ -136,18 +157,73 @@ def year(program_id: int, year: int):
     communes = _communes()
     preview = rotation.plan_year(program, year, by=None, apply=False)  # reads only
     open_swaps = swaps.open_swaps_for(actor())
-    return render_template(
-        "rotation/year.html",
-        program=program,
-        year=year,
-        months=_year_grid(program, year, slots),
-        communes=communes,
-        fairness=fairness.report(preview, sorted(communes, key=lambda c: c.id)),
-        preview=preview,
-        swaps=open_swaps,
-        today=clock.today(),
-        years=range(program.starts_on.year, program.ends_on.year + 1),
+    previous_program, next_program = _neighbours(program)
+    return {
+        "program": program,
+        "year": year,
+        "months": _year_grid(program, year, slots),
+        "communes": communes,
+        "fairness": fairness.report(preview, sorted(communes, key=lambda c: c.id)),
+        "carry_note": fairness.carry_note(preview),
+        "preview": preview,
+        "swaps": open_swaps,
+        "today": clock.today(),
+        "years": range(program.starts_on.year, program.ends_on.year + 1),
+        "previous_program": previous_program,
+        "next_program": next_program,
+        "extend_to": _extend_to(program, year),
+    }
+
+
+@bp.route("/programs/<int:program_id>/years/<int:year>")
+@staff
+def year(program_id: int, year: int):
+    program = _program_or_404(program_id)
+    if not program.starts_on.year <= year <= program.ends_on.year:
+        abort(404)
+    return render_template("rotation/year.html", **_year_context(program, year))
+
+
+@bp.route("/programs/<int:program_id>/extend", methods=["POST"])
+@roles(*COORDINATORS)
+def extend(program_id: int):
+    """Extends the program by the year asked; lands on that year's page."""
+    program = _program_or_404(program_id)
+    try:
+        until_year = request.form.get("year", type=int)
+        if until_year is None:
+            raise Invalid(_("Indique hasta qué año se extiende el programa."), field="year")
+        change = programs.extend_program(program, until_year=until_year, by=actor())
+    except DomainError as exc:
+        db.session.rollback()
+        program = _program_or_404(program_id)
+        year = program.ends_on.year  # the page the button is on
+        if is_htmx():
+            fragment = render_template(
+                "rotation/_extend.html",
+                program=program,
+                extend_to=_extend_to(program, year),
+                extend_error=exc.message,
+            )
+            return fragment, exc.status
+        context = _year_context(program, year)
+        return render_template("rotation/year.html", extend_error=exc.message, **context), (
+            exc.status
+        )
+    db.session.commit()
+    flash(
+        ngettext(
+            "Programa extendido hasta %(year)s: %(num)d semana nueva, ya planificada.",
+            "Programa extendido hasta %(year)s: %(num)d semanas nuevas, ya planificadas.",
+            len(change.created),
+            year=program.ends_on.year,
+        ),
+        "success",
     )
+    target = url_for("rotation.year", program_id=program.id, year=change.years[0])
+    if is_htmx():
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target, code=303)
 
 
 @bp.route("/programs/<int:program_id>/years/<int:year>/plan", methods=["GET", "POST"])
@@ -166,6 +242,111 @@ def plan(program_id: int, year: int):
     db.session.rollback()
     return render_template(
         "rotation/plan.html", program=program, year=year, preview=preview, communes=communes
+    )
+
+
+class ProgramForm(FlaskForm):
+    name = StringField(
+        _l("Nombre"), validators=[InputRequired(), Length(max=120)], render_kw={"maxlength": 120}
+    )
+    first_year = IntegerField(
+        _l("Desde el año"), validators=[InputRequired(), NumberRange(2000, 2100)]
+    )
+    last_year = IntegerField(
+        _l("Hasta el año"), validators=[InputRequired(), NumberRange(2000, 2100)]
+    )
+    copy_from = SelectField(_l("Copiar las reglas de"), coerce=int)
+    mode = SelectField(
+        _l("Reparto"),
+        default="",
+        choices=[
+            SelectChoice("", _l("El del programa copiado")),
+            SelectChoice("host", _l("Comuna anfitriona: cada semana es de una comuna, por turnos")),
+            SelectChoice(
+                "shared", _l("Compartido: los stands de cada semana se reparten por cupos")
+            ),
+        ],
+    )
+    venue = SelectField(_l("Mall"), coerce=int)
+
+
+def _program_form(all_programs: list[Program], venues: list[Venue]) -> ProgramForm:
+    form = ProgramForm()
+    form.copy_from.choices = [
+        SelectChoice(p.id, f"{p.name} ({programs.years_text(p)})") for p in all_programs
+    ] or [SelectChoice(0, _("Ninguno: reglas predeterminadas"))]
+    if len(venues) > 1:
+        form.venue.choices = [SelectChoice(v.id, v.name) for v in venues]
+    else:
+        del form.venue  # the only mall: nothing to choose
+    if request.method == "GET":
+        latest = max(all_programs, key=lambda p: p.ends_on, default=None)
+        first = max(latest.ends_on.year + 1, clock.today().year) if latest else clock.today().year
+        form.first_year.data = form.last_year.data = first
+        form.copy_from.data = latest.id if latest else 0
+        if "venue" in form:
+            form.venue.data = latest.venue_id if latest else venues[0].id
+    return form
+
+
+@bp.route("/programs/new", methods=["GET", "POST"])
+@roles(*COORDINATORS)
+def new_program():
+    """A new program: its name and years; its rule copied from another program."""
+    all_programs = list(
+        db.session.execute(
+            select(Program).options(selectinload(Program.venue)).order_by(Program.starts_on)
+        ).scalars()
+    )
+    venues = list(db.session.execute(select(Venue).order_by(Venue.name)).scalars())
+    form = _program_form(all_programs, venues)
+
+    def page(status: int = 200, error: str | None = None):
+        return render_template("rotation/new_program.html", form=form, error=error), status
+
+    if request.method == "GET":
+        return page()
+    if not form.validate_on_submit():
+        return page(400)
+    source = db.session.get(Program, form.copy_from.data) if form.copy_from.data else None
+    venue = db.session.get(Venue, form.venue.data) if "venue" in form else next(iter(venues), None)
+    try:
+        if venue is None:
+            raise Invalid(_("Primero registre el mall."))
+        change = programs.start_program(
+            venue,
+            name=form.name.data,
+            starts_on=date(form.first_year.data, 1, 1),
+            ends_on=date(form.last_year.data, 12, 31),
+            copy_from=source,
+            by=actor(),
+            mode=AllocationMode(form.mode.data) if form.mode.data else None,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        fields = {
+            "name": form.name,
+            "starts_on": form.first_year,
+            "ends_on": form.last_year,
+            "mode": form.mode,
+        }
+        if exc.field in fields:
+            fields[exc.field].errors.append(exc.message)
+            return page(exc.status)
+        return page(exc.status, exc.message)
+    db.session.commit()
+    program = change.program
+    flash(
+        ngettext(
+            "Programa «%(name)s» creado: %(num)d semana, ya planificada.",
+            "Programa «%(name)s» creado: %(num)d semanas, ya planificadas.",
+            len(change.created),
+            name=program.name,
+        ),
+        "success",
+    )
+    return redirect(
+        url_for("rotation.year", program_id=program.id, year=program.starts_on.year), code=303
     )
 
 
