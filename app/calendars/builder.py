@@ -22,7 +22,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import webcolors
-from icalendar import Calendar, Event, Timezone, vDuration, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
 
 TZID = "America/Santiago"
 VENUE_TZ = ZoneInfo(TZID)
@@ -66,6 +66,18 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Invitation:
+    """An e-mailed invitation (iMIP, RFC 6047) instead of a subscription feed: METHOD REQUEST
+    adds or updates the event in the attendee's calendar, CANCEL removes it."""
+
+    method: str  # "REQUEST" or "CANCEL"
+    organizer_email: str
+    organizer_name: str
+    attendee_email: str
+    attendee_name: str
+
+
+@dataclass(frozen=True)
 class CalendarInfo:
     name: str
     description: str
@@ -87,11 +99,16 @@ def css_color_name(hex_color: str) -> str:
     )
 
 
-def build_calendar(info: CalendarInfo) -> Calendar:
+def build_calendar(info: CalendarInfo, invitation: Invitation | None = None) -> Calendar:
     cal = Calendar()
     cal.add("version", "2.0")
     cal.add("prodid", PRODID)
     cal.add("calscale", "GREGORIAN")
+    if invitation is not None:
+        # An invitation is one event for one person, not a calendar to subscribe to.
+        cal.add("method", invitation.method)
+        _add_events(cal, info, invitation)
+        return cal
     cal.add("name", info.name)
     cal.add("x-wr-calname", info.name)
     cal.add("description", info.description)
@@ -105,18 +122,37 @@ def build_calendar(info: CalendarInfo) -> Calendar:
     cal.add("x-published-ttl", vText(vDuration(REFRESH).to_ical().decode()))
     cal.add("url", info.page_url, parameters={"VALUE": "URI"})
     cal.add("source", info.feed_url, parameters={"VALUE": "URI"})
+    _add_events(cal, info, None)
+    return cal
 
+
+def _add_events(cal: Calendar, info: CalendarInfo, invitation: Invitation | None) -> None:
     timed_days = [d for e in info.entries for d in _local_days(e.when)]
     if timed_days:
         cal.add_component(vtimezone(min(timed_days), max(timed_days)))
     for entry in info.entries:
         for component in _events(entry):
+            if invitation is not None:
+                component.add(
+                    "organizer",
+                    vCalAddress(f"mailto:{invitation.organizer_email}"),
+                    parameters={"CN": invitation.organizer_name},
+                )
+                component.add(
+                    "attendee",
+                    vCalAddress(f"mailto:{invitation.attendee_email}"),
+                    parameters={
+                        "CN": invitation.attendee_name,
+                        "ROLE": "REQ-PARTICIPANT",
+                        "PARTSTAT": "ACCEPTED",
+                        "RSVP": "FALSE",
+                    },
+                )
             cal.add_component(component)
-    return cal
 
 
-def to_bytes(info: CalendarInfo) -> bytes:
-    return build_calendar(info).to_ical()
+def to_bytes(info: CalendarInfo, invitation: Invitation | None = None) -> bytes:
+    return build_calendar(info, invitation).to_ical()
 
 
 def vtimezone(first: date, last: date) -> Timezone:

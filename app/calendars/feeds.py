@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parseaddr
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
@@ -28,7 +29,15 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import clock
-from app.calendars.builder import AllDay, CalendarInfo, DailyHours, Entry, Span, to_bytes
+from app.calendars.builder import (
+    AllDay,
+    CalendarInfo,
+    DailyHours,
+    Entry,
+    Invitation,
+    Span,
+    to_bytes,
+)
 from app.domain import changes
 from app.domain.roster import (
     ROSTER_SLOT_STATES,
@@ -647,3 +656,58 @@ def _stand_entry(
 
 def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StandInvitation:
+    """An entrepreneur's stand as an e-mailed invitation: the same event (UID, SEQUENCE,
+    hours) their private feed shows, so a calendar that has both keeps one."""
+
+    method: str  # REQUEST while the stand is theirs, CANCEL once it is not
+    uid: str
+    sequence: int
+    stand: str
+    slot: Slot
+    calendar: bytes
+
+
+def stand_invitation(nomination: Nomination) -> StandInvitation | None:
+    """The invitation for this nomination's stand as it stands now: REQUEST while it is on the
+    published roster, CANCEL once it is not; None when it never had a stand."""
+    entrepreneur = nomination.entrepreneur
+    feed = entrepreneur_feed(entrepreneur, feed_path="")
+    b = _bounds()
+    with force_locale(FEED_LOCALE), _url_context():
+        events = [e for e in _load_roster(feed, b) if e.row.nomination.id == nomination.id]
+        if not events:
+            return None
+        event = events[0]
+        entry = _stand_entry(feed, event, _load_venues(), _load_closures(b))
+        info = CalendarInfo(
+            name=feed.name,
+            description=feed.description,
+            color=feed.color,
+            page_url=_absolute(url_for("calendars.index")),
+            feed_url="",
+            entries=[entry],
+        )
+        sender_name, sender_email = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+        method = "CANCEL" if event.cancelled else "REQUEST"
+        invitation = Invitation(
+            method=method,
+            organizer_email=sender_email,
+            organizer_name=sender_name or "Vitrina",
+            attendee_email=entrepreneur.email or "",
+            attendee_name=entrepreneur.owner_name,
+        )
+        return StandInvitation(
+            method=method,
+            uid=entry.uid,
+            sequence=entry.sequence,
+            stand=event.row.stand.code,
+            slot=event.row.slot,
+            calendar=to_bytes(info, invitation),
+        )

@@ -31,6 +31,7 @@ from app.models import (
     StandAssignment,
     User,
 )
+from app.notifications import rules
 
 S = NominationState
 # Nominations that hold a stand for the week.
@@ -258,6 +259,7 @@ def reassign(nomination: Nomination, stand: Stand, *, by: User) -> StandAssignme
     _release(current, by=by, reason=_("Cambio de stand"))
     assignment = _seat(slot, nomination, stand, by=by)
     _roster_changed(slot, by=by, what="reassign", nomination=nomination)
+    rules.stand_changed(nomination)  # the entrepreneur's invitation is updated at commit
     return assignment
 
 

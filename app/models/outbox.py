@@ -31,6 +31,9 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # An invitation's iCalendar part (iMIP), and its METHOD: REQUEST or CANCEL.
+    calendar: Mapped[str | None] = mapped_column(Text)
+    calendar_method: Mapped[str | None] = mapped_column(String(10))
     state: Mapped[OutboxState] = mapped_column(
         enum_column(OutboxState), default=OutboxState.PENDING
     )

@@ -32,6 +32,14 @@ def smtp_sender(app: Flask) -> Callable[[OutboxMessage], None]:
         email["Content-Language"] = message.locale
         email.set_content(message.body_text)
         email.add_alternative(message.body_html, subtype="html")
+        if message.calendar:
+            # iMIP (RFC 6047): the part's method matches the calendar's METHOD, so Gmail,
+            # Outlook and Apple Mail add, update or remove the event themselves.
+            email.add_alternative(
+                message.calendar,
+                subtype="calendar",
+                params={"method": message.calendar_method or "REQUEST"},
+            )
         cls = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
         try:
             with cls(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:

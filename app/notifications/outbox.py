@@ -43,6 +43,8 @@ def enqueue(
     template: str,
     context: dict,
     due_at: datetime | None = None,
+    calendar: bytes | None = None,
+    calendar_method: str | None = None,
 ) -> OutboxMessage | None:
     """Queues a message unless one with this key is queued already (the same change told
     twice). Rendered now, in the recipient's language: what they read is what happened."""
@@ -71,6 +73,8 @@ def enqueue(
         body_html=html,
         state=OutboxState.PENDING,
         due_at=due_at or clock.now_utc(),
+        calendar=calendar.decode() if calendar else None,
+        calendar_method=calendar_method,
     )
     db.session.add(message)
     return message

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import has_app_context
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from app.domain.transitions import TransitionEvent, on_transition
 from app.extensions import db
-from app.models import Nomination, Role, SlotSwap, User
+from app.models import Nomination, OutboxMessage, Role, Slot, SlotSwap, StandAssignment, User
 from app.notifications import outbox
 
 _muted: ContextVar[bool] = ContextVar("vitrina_notifications_muted", default=False)
@@ -113,11 +114,97 @@ def _swap(event: TransitionEvent) -> None:
     )
 
 
+# --- entrepreneurs: their stand as a calendar invitation -----------------------------------
+#
+# An entrepreneur's stand can change several times in one transaction (approved, then seated;
+# a week published with all its stands), and the stand is seated after the approval's state
+# change. So changes only note the nomination, and the invitation is made once, at commit,
+# from the final state: REQUEST while the stand is on the published roster, CANCEL once it is
+# not (only to someone who was invited).
+
+_TOUCHED = "vitrina_invitations"
+
+
+def stand_changed(nomination: Nomination) -> None:
+    """Notes that this nomination's stand may have changed (called by the review's moves that
+    are not state changes, such as a stand reassigned)."""
+    db.session.info.setdefault(_TOUCHED, set()).add(nomination.id)
+
+
+def _slot_roster(slot: Slot) -> None:
+    for nomination_id in db.session.execute(
+        select(StandAssignment.nomination_id).where(StandAssignment.slot_id == slot.id)
+    ).scalars():
+        db.session.info.setdefault(_TOUCHED, set()).add(nomination_id)
+
+
+@event.listens_for(Session, "before_commit")
+def _send_invitations(session: Session) -> None:
+    touched = session.info.pop(_TOUCHED, None)
+    if not touched or _muted.get() or not has_app_context():
+        return
+    from app.calendars import feeds
+
+    for nomination in session.execute(
+        select(Nomination).where(Nomination.id.in_(sorted(touched))).order_by(Nomination.id)
+    ).scalars():
+        entrepreneur = nomination.entrepreneur
+        if not entrepreneur.email:
+            continue
+        invitation = feeds.stand_invitation(nomination)
+        if invitation is None:
+            continue
+        if invitation.method == "CANCEL" and not _invited(nomination.id):
+            continue  # never in their calendar: nothing to take out
+        outbox.enqueue(
+            key=f"invitation:{nomination.id}:{invitation.sequence}",
+            recipient=entrepreneur.email,
+            locale="es",
+            template="stand_invitation",
+            context={
+                "entrepreneur": entrepreneur,
+                "invitation": invitation,
+                "slot": invitation.slot,
+                "link": outbox.absolute_url("calendars.week", slot_id=invitation.slot.id),
+            },
+            calendar=invitation.calendar,
+            calendar_method=invitation.method,
+        )
+
+
+def _invited(nomination_id: int) -> bool:
+    return (
+        db.session.execute(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.key.like(f"invitation:{nomination_id}:%"),
+                OutboxMessage.calendar_method == "REQUEST",
+            )
+            .limit(1)
+        ).scalar_one_or_none()
+        is not None
+    )
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_invitations(session: Session, _previous) -> None:
+    session.info.pop(_TOUCHED, None)
+
+
 @on_transition
 def notify(event: TransitionEvent) -> None:
     if _muted.get() or not has_app_context():
         return
     if isinstance(event.obj, Nomination):
         _nomination(event)
+        if event.transition.name not in ("create", "submit"):
+            stand_changed(event.obj)
     elif isinstance(event.obj, SlotSwap):
         _swap(event)
+    elif isinstance(event.obj, Slot) and event.transition.name in (
+        "publish",
+        "cancel",
+        "restore",
+        "reopen_nominations",
+    ):
+        _slot_roster(event.obj)

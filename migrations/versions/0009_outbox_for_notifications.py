@@ -26,6 +26,8 @@ def upgrade():
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('body_text', sa.Text(), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('calendar', sa.Text(), nullable=True),
+    sa.Column('calendar_method', sa.String(length=10), nullable=True),
     sa.Column('state', sa.Enum('pending', 'sent', 'failed', name='outboxstate', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
