@@ -185,3 +185,48 @@ def _dv(body: int) -> str:
     from app.domain.rut import check_digit
 
     return check_digit(body)
+
+
+def test_officers_are_reminded_before_their_deadline_once(app, w, db):
+    app.config["MAIL_SERVER"] = ""
+    person = register(w["melipilla"], w["crafts"], "12345678-5")
+    nominations.nominate(w["slot"], person, by=w["users"]["officer"])  # a draft, not sent
+    db.session.commit()
+    deadline = w["slot"].nominations_deadline
+    app.config["FIXED_NOW"] = deadline - timedelta(days=4)
+    worker.run_once()
+    assert queued(recipient="melipilla@example.com") == []  # not yet
+    app.config["FIXED_NOW"] = deadline - timedelta(days=2)
+    worker.run_once()
+    worker.run_once()
+    (reminder,) = queued(recipient="melipilla@example.com")
+    assert "cierran el" in reminder.subject
+    assert "1 sin enviar" in reminder.body_text
+    assert len(queued(recipient="alhue@example.com")) == 1  # nothing nominated yet: reminded
+
+
+def test_entrepreneurs_are_reminded_two_days_before_their_week(app, w, db):
+    from app.domain import slot_states
+
+    app.config["MAIL_SERVER"] = ""
+    officer, coordinator = w["users"]["officer"], w["users"]["coordinator"]
+    person = register(
+        w["melipilla"], w["crafts"], "12345678-5", business_name="Miel Ana", email="ana@example.com"
+    )
+    nomination = nominations.nominate(w["slot"], person, by=officer)
+    nominations.submit_list(w["slot"], w["melipilla"], by=officer)
+    review.approve(nomination, by=coordinator)
+    slot_states.transition_slot(w["slot"], "close_nominations", by=coordinator)
+    slot_states.transition_slot(w["slot"], "publish", by=coordinator)
+    db.session.commit()
+    start = clock.venue_midnight(w["slot"].starts_on)
+    app.config["FIXED_NOW"] = start - timedelta(days=3, hours=1)
+    worker.run_once()
+    assert [
+        m.subject for m in queued(recipient="ana@example.com") if "Recordatorio" in m.subject
+    ] == []
+    app.config["FIXED_NOW"] = start - timedelta(days=1)
+    worker.run_once()
+    worker.run_once()
+    reminders = [m for m in queued(recipient="ana@example.com") if "Recordatorio" in m.subject]
+    assert len(reminders) == 1 and "Miel Ana" in reminders[0].body_text

@@ -13,16 +13,18 @@ from sqlalchemy.exc import OperationalError
 
 from app.domain import slot_states
 from app.extensions import db
-from app.notifications import mailer, outbox
+from app.notifications import mailer, outbox, reminders
 
 log = logging.getLogger(__name__)
 
 
 def run_once() -> outbox.Delivery:
-    """One round: move the weeks the clock moves, then send what is due (when a mail server
-    is configured; otherwise the messages wait in the outbox, shown at /admin/mail)."""
+    """One round: move the weeks the clock moves, queue the reminders that are due, then send
+    what is due (when a mail server is configured; otherwise the messages wait in the outbox,
+    shown at /admin/mail)."""
     try:
         slot_states.advance_by_date()
+        reminders.queue_due()
         db.session.commit()
     except OperationalError:
         db.session.rollback()  # the database is busy or away: the next round tries again
