@@ -48,6 +48,10 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # "¿Olvidó su contraseña?" and the links' password form, per client address.
+    PASSWORD_LINK_RATE_LIMIT = os.environ.get(
+        "PASSWORD_LINK_RATE_LIMIT", "5 per minute;20 per hour"
+    )
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     VENUE_TIMEZONE = "America/Santiago"
     # Seconds a process trusts its last read of the data version when answering feed

@@ -116,6 +116,8 @@ MATRIX: dict[str, list[Case]] = {
     "admin.activate_user": [Case("POST", "/admin/users/{viewer_id}/activate", admin_only())],
     "admin.reset_password": [Case("POST", "/admin/users/{viewer_id}/reset-password", admin_only())],
     "mail.index": [Case("GET", "/admin/mail/", admin_only())],
+    "account_links.forgot": [Case("GET", "/password/forgot", everyone())],
+    "account_links.choose": [Case("GET", "/password/set/not-a-token", everyone("status 400"))],
     "mail.show": [Case("GET", "/admin/mail/999999", {**admin_only(), "admin": NOT_FOUND})],
     "registry.index": [Case("GET", "/registry/", staff_only())],
     "registry.new": [Case("GET", "/registry/new", editors())],

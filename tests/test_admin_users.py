@@ -25,7 +25,25 @@ def test_admin_lists_users_with_role_and_commune(admin_client):
     assert "Encargado comunal" in html and "Melipilla" in html
 
 
-def test_admin_invites_an_officer_and_sees_the_password_once(app, admin_client, db):
+def link_in_mail(db, recipient: str) -> str:
+    from app.models import OutboxMessage
+
+    message = db.session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient == recipient)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).scalar_one()
+    return re.search(r"http://[^/]+(/password/set/\S+)", message.body_text).group(1)
+
+
+def choose_password(app, path: str, password: str):
+    client = app.test_client()
+    token = csrf_token(client, path)
+    return client.post(path, data={"new": password, "repeated": password, "csrf_token": token})
+
+
+def test_admin_invites_an_officer_who_chooses_a_password_from_the_link(app, admin_client, db):
     commune = admin_client.world["communes"][2]
     response = admin_client.post(
         "/admin/users/new",
@@ -35,23 +53,22 @@ def test_admin_invites_an_officer_and_sees_the_password_once(app, admin_client, 
             "role": "officer",
             "commune": commune.id,
             "locale": "es",
-            "password": "",
             "csrf_token": csrf_token(admin_client, "/admin/users/new"),
         },
     )
-    assert response.status_code == 200
-    password = re.search(
-        r'data-testid="issued-password">([^<]+)<', response.get_data(as_text=True)
-    ).group(1)
+    assert response.status_code == 303
+    listing = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "se envió una invitación a nueva.encargada@example.com" in listing
     user = db.session.execute(
         select(User).where(User.email == "nueva.encargada@example.com")
     ).scalar_one()
     assert user.role is Role.OFFICER and user.commune_id == commune.id
-    newcomer = app.test_client()
-    assert (
-        login(newcomer, "nueva.encargada@example.com", password).headers["Location"]
-        == "/account/password"
-    )
+    path = link_in_mail(db, "nueva.encargada@example.com")
+    assert choose_password(app, path, "una-clave-nueva-2026").status_code == 303
+    assert login(app.test_client(), user.email, "una-clave-nueva-2026").status_code == 302
+    # The link works once.
+    spent = app.test_client().get(path)
+    assert spent.status_code == 400 and "ya se usó" in spent.get_data(as_text=True)
     events = (
         db.session.execute(select(AuditEvent).where(AuditEvent.action == "user.create"))
         .scalars()
@@ -117,16 +134,18 @@ def test_admin_cannot_deactivate_themselves(admin_client):
     assert "No puede desactivar su propia cuenta." in response.get_data(as_text=True)
 
 
-def test_reset_password_replaces_the_old_one(app, admin_client):
+def test_reset_password_stops_the_old_one_and_sends_a_link(app, admin_client, db):
     viewer_id = admin_client.world["users"]["viewer"].id
     response = admin_client.post(
         f"/admin/users/{viewer_id}/reset-password", data={"csrf_token": csrf_token(admin_client)}
     )
-    password = re.search(
-        r'data-testid="issued-password">([^<]+)<', response.get_data(as_text=True)
-    ).group(1)
+    assert response.status_code == 303
     assert login(app.test_client(), "viewer@example.com").status_code == 401
-    assert login(app.test_client(), "viewer@example.com", password).status_code == 302
+    path = link_in_mail(db, "viewer@example.com")
+    assert choose_password(app, path, "clave-elegida-por-ella").status_code == 303
+    assert (
+        login(app.test_client(), "viewer@example.com", "clave-elegida-por-ella").status_code == 302
+    )
 
 
 def test_edit_user_changes_role_and_ends_their_session(app, admin_client, db):

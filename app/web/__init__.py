@@ -38,6 +38,7 @@ def render_error(status: int, message: str):
 
 def register_blueprints(app: Flask) -> None:
     from app.web import (
+        account_links,
         admin,
         audit,
         auth,
@@ -60,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (
         auth,
+        account_links,
         main,
         admin,
         health,

@@ -8,11 +8,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length
 
-from app.domain import accounts
+from app.domain import accounts, password_links
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.models import Commune, Role, User
@@ -32,10 +32,6 @@ class UserForm(FlaskForm):
     )
     commune = SelectField(_l("Comuna (solo encargados comunales)"), coerce=int, default=0)
     locale = SelectField(_l("Idioma"), choices=LOCALE_CHOICES, default="es")
-    password = PasswordField(
-        _l("Contraseña inicial (vacía: se genera una)"),
-        validators=[Optional(), Length(min=accounts.MIN_PASSWORD_LENGTH, max=256)],
-    )
 
     def set_communes(self, communes: list[Commune]) -> None:
         self.commune.choices = [SelectChoice(0, "—")] + [
@@ -75,28 +71,34 @@ def new_user():
     if form.validate_on_submit():
         commune = db.session.get(Commune, form.commune.data) if form.commune.data else None
         try:
-            user, password = accounts.create_user(
+            user, _unused = accounts.create_user(
                 email=form.email.data,
                 name=form.name.data,
                 role=Role(form.role.data),
                 commune=commune,
-                password=form.password.data or None,
+                password=None,
                 locale=form.locale.data,
                 by=actor(),
             )
+            # Nobody reads a password out: the new user chooses one from an e-mailed link.
+            password_links.spend_current_password(user)
+            password_links.send_link(user, "invite", by=actor())
         except DomainError as exc:
             db.session.rollback()
             getattr(form, exc.field or "email").errors.append(exc.message)
             status = exc.status
         else:
             db.session.commit()
-            # Shown once, on this response only: never put a password in the (readable) session.
-            return render_template(
-                "admin/password_issued.html",
-                user=user,
-                password=password if not form.password.data else None,
-                created=True,
+            flash(
+                _(
+                    "Se creó la cuenta de %(name)s y se envió una invitación a %(email)s para "
+                    "elegir su contraseña (vence en 7 días).",
+                    name=user.name,
+                    email=user.email,
+                ),
+                "success",
             )
+            return redirect(url_for("admin.users"), code=303)
     elif request.method == "POST":
         status = 400
     return render_template("admin/user_form.html", form=form, user=None), status
@@ -108,7 +110,6 @@ def edit_user(user_id: int):
     user = _user_or_404(user_id)
     form = UserForm(obj=None if request.method == "POST" else user)
     form.set_communes(_communes())
-    del form.password
     if request.method == "GET":
         form.role.data = user.role.value
         form.commune.data = user.commune_id or 0
@@ -163,8 +164,17 @@ def activate_user(user_id: int):
 @roles(Role.ADMIN)
 def reset_password(user_id: int):
     user = _user_or_404(user_id)
-    password = accounts.reset_password(user, by=actor())
+    accounts.reset_password(user, by=actor())  # the old password and sessions stop working
+    password_links.spend_current_password(user)
+    password_links.send_link(user, "reset", by=actor())
     db.session.commit()
-    return render_template(
-        "admin/password_issued.html", user=user, password=password, created=False
+    flash(
+        _(
+            "La contraseña de %(name)s dejó de servir y sus sesiones se cerraron; se envió a "
+            "%(email)s un enlace para elegir una nueva (vence en una hora).",
+            name=user.name,
+            email=user.email,
+        ),
+        "success",
     )
+    return redirect(url_for("admin.users"), code=303)
