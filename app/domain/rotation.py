@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
 from app.clock import VENUE_TZ
@@ -21,6 +23,7 @@ from app.domain.rotation_planner import (
 )
 from app.domain.stands import open_during
 from app.extensions import db
+from app.i18n import fmt_week, month_name
 from app.models import (
     AllocationMode,
     Blackout,
@@ -34,6 +37,7 @@ from app.models import (
     User,
 )
 from app.models.nominations import RELEASED_STATES
+from app.models.rotation import SLOT_DATES_CONSTRAINT
 
 
 @dataclass
@@ -57,8 +61,9 @@ def open_stand_count(venue_id: int, starts_on: date, ends_on: date) -> int:
 def generate_slots(program: Program, year: int, *, by: User | None) -> GenerationResult:
     """Creates the year's missing monthly slots and realigns those whose rule changed.
 
-    Idempotent. Never moves a slot that has nominations, was moved by hand, or is past
-    planning: those are reported as kept, with the reason.
+    Idempotent. Never moves a slot that has nominations, was moved by hand, is past planning,
+    or whose new dates would cross a week that stays where it is (one moved by hand, say):
+    those are reported as kept, with the reason.
     """
     result = GenerationResult()
     existing = {
@@ -74,6 +79,7 @@ def generate_slots(program: Program, year: int, *, by: User | None) -> Generatio
             )
         ).scalars()
     )
+    targets: dict[int, tuple[date, date]] = {}  # month -> the rule's week, to create or move to
     for month in range(1, 13):
         starts_on, ends_on = weeks.week_for(
             program.week_rule,
@@ -90,37 +96,25 @@ def generate_slots(program: Program, year: int, *, by: User | None) -> Generatio
                 result.kept.append((slot, "outside"))  # the rule's week spills out of the program
             continue
         if slot is None:
-            slot = Slot(
-                program=program,
-                year=year,
-                month=month,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                state=SlotState.PLANNED,
-                capacity=open_stand_count(program.venue_id, starts_on, ends_on),
-                nominations_deadline=deadline_for(program, starts_on),
-                sequence=0,
-            )
-            db.session.add(slot)
-            db.session.flush()
-            audit.record(
-                "slot.create",
-                slot,
-                actor=by,
-                after={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()},
-                slot_id=slot.id,
-            )
-            result.created.append(slot)
+            targets[month] = (starts_on, ends_on)
+        elif (slot.starts_on, slot.ends_on) == (starts_on, ends_on):
             continue
-        if (slot.starts_on, slot.ends_on) == (starts_on, ends_on):
-            continue
-        if slot.manual_dates:
+        elif slot.manual_dates:
             result.kept.append((slot, "manual"))
         elif slot.id in nominated:
             result.kept.append((slot, "nominations"))
         elif slot.state is not SlotState.PLANNED:
             result.kept.append((slot, "state"))
         else:
+            targets[month] = (starts_on, ends_on)
+    _keep_weeks_that_would_cross(program, year, existing, targets, result)
+
+    with _slot_dates_checked_at_end():
+        for month, (starts_on, ends_on) in targets.items():
+            slot = existing.get(month)
+            if slot is None:
+                result.created.append(_create_slot(program, year, month, starts_on, ends_on, by=by))
+                continue
             old = (slot.starts_on, slot.ends_on)
             slot.starts_on, slot.ends_on = starts_on, ends_on
             slot.nominations_deadline = deadline_for(program, starts_on)
@@ -134,8 +128,143 @@ def generate_slots(program: Program, year: int, *, by: User | None) -> Generatio
                 slot_id=slot.id,
             )
             result.moved.append((slot, *old))
-    db.session.flush()
+        db.session.flush()
     return result
+
+
+def _create_slot(
+    program: Program, year: int, month: int, starts_on: date, ends_on: date, *, by: User | None
+) -> Slot:
+    slot = Slot(
+        program=program,
+        year=year,
+        month=month,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        state=SlotState.PLANNED,
+        capacity=open_stand_count(program.venue_id, starts_on, ends_on),
+        nominations_deadline=deadline_for(program, starts_on),
+        sequence=0,
+    )
+    db.session.add(slot)
+    db.session.flush()
+    audit.record(
+        "slot.create",
+        slot,
+        actor=by,
+        after={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()},
+        slot_id=slot.id,
+    )
+    return slot
+
+
+def _keep_weeks_that_would_cross(
+    program: Program,
+    year: int,
+    existing: dict[int, Slot],
+    targets: dict[int, tuple[date, date]],
+    result: GenerationResult,
+) -> None:
+    """Drops from `targets` the weeks whose new dates cross a week of the program that stays
+    where it is (the database refuses two such weeks; other programs at the venue are kept
+    apart by their own dates).
+
+    A week kept at its dates may be crossed by another's new dates in turn, so this repeats
+    until nothing changes. A week still to be created has no old dates to stay at: that is
+    refused, naming the week in the way.
+    """
+    if not targets:
+        return
+    moving = {existing[m].id for m in targets if m in existing}
+    first = min(start for start, _ in targets.values())
+    last = max(end for _, end in targets.values())
+    staying = [
+        s
+        for s in db.session.execute(
+            select(Slot).where(
+                Slot.program_id == program.id,
+                Slot.state != SlotState.CANCELLED,
+                Slot.starts_on <= last,
+                Slot.ends_on >= first,
+            )
+        ).scalars()
+        if s.id not in moving
+    ]
+    changed = True
+    while changed:
+        changed = False
+        for month, (starts_on, ends_on) in sorted(targets.items()):
+            other = next(
+                (s for s in staying if s.starts_on <= ends_on and s.ends_on >= starts_on), None
+            )
+            if other is None:
+                continue
+            slot = existing.get(month)
+            if slot is None:
+                raise Conflict(
+                    _(
+                        "La semana de %(month)s %(year)d (%(week)s) se cruzaría con %(other)s: "
+                        "mueva primero esa semana.",
+                        month=month_name(month),
+                        year=year,
+                        week=fmt_week(starts_on, ends_on),
+                        other=week_label(other, seen_from=program),
+                    )
+                )
+            result.kept.append((slot, "overlap"))
+            staying.append(slot)
+            del targets[month]
+            changed = True
+
+
+@contextmanager
+def _slot_dates_checked_at_end() -> Iterator[None]:
+    """Weeks realigned one by one may cross a neighbour not yet moved; PostgreSQL checks the
+    no-overlap constraint after the last one (at once, not at commit, so a failure stays a
+    failure of this step)."""
+    if db.session.connection().dialect.name != "postgresql":
+        yield
+        return
+    db.session.execute(text(f"SET CONSTRAINTS {SLOT_DATES_CONSTRAINT} DEFERRED"))
+    yield
+    db.session.execute(text(f"SET CONSTRAINTS {SLOT_DATES_CONSTRAINT} IMMEDIATE"))
+
+
+def overlapping_slot(
+    venue_id: int, starts_on: date, ends_on: date, *, other_than: int | None = None
+) -> Slot | None:
+    """A live week of the venue, of any program, sharing a day with [starts_on, ends_on]."""
+    query = (
+        select(Slot)
+        .join(Program)
+        .where(
+            Program.venue_id == venue_id,
+            Slot.state != SlotState.CANCELLED,
+            Slot.starts_on <= ends_on,
+            Slot.ends_on >= starts_on,
+        )
+        .order_by(Slot.starts_on)
+        .limit(1)
+    )
+    if other_than is not None:
+        query = query.where(Slot.id != other_than)
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def week_label(slot: Slot, *, seen_from: Program) -> str:
+    """'la semana de marzo (9 al 15 de marzo de 2027)', naming its program when it is another."""
+    if slot.program_id == seen_from.id:
+        return _(
+            "la semana de %(month)s (%(week)s)",
+            month=month_name(slot.month),
+            week=fmt_week(slot.starts_on, slot.ends_on),
+        )
+    return _(
+        "la semana de %(month)s de %(program)s (%(week)s)",
+        month=month_name(slot.month),
+        program=slot.program.name,
+        week=fmt_week(slot.starts_on, slot.ends_on),
+    )
 
 
 @dataclass

@@ -7,10 +7,17 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.domain import audit
 from app.domain.errors import Conflict, Invalid, NotAllowed
-from app.domain.rotation import GenerationResult, deadline_for, generate_slots
+from app.domain.rotation import (
+    GenerationResult,
+    deadline_for,
+    generate_slots,
+    overlapping_slot,
+    week_label,
+)
 from app.extensions import db
 from app.models import (
     AllocationMode,
@@ -251,6 +258,12 @@ def move_slot(slot: Slot, starts_on: date, *, by: User, reason: str) -> Slot:
         raise Invalid(_("La nueva semana queda fuera del programa."), field="starts_on")
     if abs((starts_on - date(slot.year, slot.month, 15)).days) > 31:
         raise Invalid(_("La semana debe quedar cerca de su mes."), field="starts_on")
+    other = overlapping_slot(program.venue_id, starts_on, ends_on, other_than=slot.id)
+    if other is not None:
+        raise Conflict(
+            _("Esas fechas se cruzan con %(week)s.", week=week_label(other, seen_from=program)),
+            field="starts_on",
+        )
     # People already nominated planned around the old dates: moving stays allowed, and their
     # calendars hear of it through the bumped SEQUENCE.
     before = {"starts_on": slot.starts_on.isoformat(), "ends_on": slot.ends_on.isoformat()}
@@ -258,7 +271,15 @@ def move_slot(slot: Slot, starts_on: date, *, by: User, reason: str) -> Slot:
     slot.manual_dates = True
     slot.nominations_deadline = deadline_for(program, starts_on)
     slot.sequence += 1
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        # PostgreSQL's exclusion constraint: another week took these dates meanwhile.
+        raise Conflict(
+            _("Otra semana acaba de ocupar esas fechas. Recargue la página y elija otras."),
+            field="starts_on",
+        ) from exc
     audit.record(
         "slot.move",
         slot,

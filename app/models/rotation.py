@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    DDL,
     Boolean,
     CheckConstraint,
     Date,
@@ -14,7 +15,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -76,6 +80,9 @@ class Program(db.Model):
     )
 
 
+SLOT_DATES_CONSTRAINT = "ex_slot_program_dates_overlap"
+
+
 class Slot(db.Model):
     """One week of one month at the venue."""
 
@@ -86,6 +93,19 @@ class Slot(db.Model):
         CheckConstraint("ends_on >= starts_on", name="ends_after_starts"),
         CheckConstraint("capacity >= 0", name="capacity_nonnegative"),
         CheckConstraint("sequence >= 0", name="sequence_nonnegative"),
+        # Two live weeks of one program never share a day, whatever the code above does.
+        # PostgreSQL only (SQLite has no exclusion constraints); the rule itself lives in the
+        # domain, which also checks the venue's other programs.
+        ExcludeConstraint(
+            ("program_id", "="),
+            (text("daterange(starts_on, ends_on, '[]')"), "&&"),
+            name=SLOT_DATES_CONSTRAINT,
+            using="gist",
+            where=text("state <> 'cancelled'"),
+            # Realigning a year moves weeks one by one: it defers the check to its last one.
+            deferrable=True,
+            initially="IMMEDIATE",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,6 +131,17 @@ class Slot(db.Model):
 
     def __repr__(self) -> str:
         return f"<Slot {self.year}-{self.month:02d}>"
+
+
+# `=` on an integer inside a GiST index needs btree_gist (a trusted extension). It goes in
+# `public` so that every schema sees it and dropping one schema never takes it away.
+event.listen(
+    db.metadata,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public").execute_if(
+        dialect="postgresql"
+    ),
+)
 
 
 class SlotAllocation(db.Model):
