@@ -103,6 +103,14 @@ def rotation_cli() -> None:
     pass
 
 
+# Why a re-plan leaves a week's commune as it is (rotation.plan_year's lock reasons).
+KEPT_BY_PLAN = {
+    "state": "(se mantiene: en curso)",
+    "nominations": "(se mantiene: con nominados)",
+    "swap": "(se mantiene: intercambio aprobado)",
+}
+
+
 @rotation_cli.command("plan")
 @click.option("--program", "program_id", type=int, required=True, help="ID del programa.")
 @click.option("--year", type=int, required=True)
@@ -135,7 +143,7 @@ def rotation_plan(program_id: int, year: int, apply_: bool) -> None:
         change = changed.get(slot.id)
         planned = names(change.after) if change else "(sin cambio)"
         if slot.id in preview.locked:
-            planned = "(bloqueada: en curso o con nominados)"
+            planned = KEPT_BY_PLAN[preview.locked[slot.id]]
         if change and apply_:
             now = change.before
         week = f"{slot.starts_on:%d-%m} al {slot.ends_on:%d-%m-%Y}"

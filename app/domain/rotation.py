@@ -34,6 +34,8 @@ from app.models import (
     Slot,
     SlotAllocation,
     SlotState,
+    SlotSwap,
+    SwapState,
     User,
 )
 from app.models.nominations import RELEASED_STATES
@@ -293,6 +295,7 @@ class PlanPreview:
     blackout_months: set[int]
     applied: bool = False
     inherited: Inheritance | None = None  # part of carry_in: the programs before this one
+    swaps: dict[int, SlotSwap] = field(default_factory=dict)  # slot id -> swap that locks it
 
 
 def _is_host_mode(program: Program) -> bool:
@@ -409,21 +412,50 @@ def inherited_balance(program: Program, communes: list[Commune]) -> Inheritance 
     return Inheritance(chain[0], balance, converted)
 
 
-def _lock_reason(slot: Slot, nominated: set[int]) -> str | None:
+def _lock_reason(slot: Slot, nominated: set[int], swapped: dict[int, SlotSwap]) -> str | None:
     if slot.state is SlotState.CANCELLED:
         return None  # blocked, not locked: it counts for nobody
     if slot.state is not SlotState.PLANNED:
         return "state"
     if slot.id in nominated:
         return "nominations"
+    if slot.id in swapped:
+        return "swap"  # two communes agreed and the mall approved: a re-plan does not undo it
     return None
+
+
+def swapped_slots(slots: list[Slot]) -> dict[int, SlotSwap]:
+    """The slots whose host is still the one an approved swap gave them, with that swap.
+
+    A slot whose host was changed again afterwards (an override) is no longer the swap's.
+    """
+    ids = [s.id for s in slots]
+    approved = db.session.execute(
+        select(SlotSwap)
+        .where(
+            SlotSwap.state == SwapState.APPROVED,
+            SlotSwap.slot_a_id.in_(ids) | SlotSwap.slot_b_id.in_(ids),
+        )
+        .options(selectinload(SlotSwap.from_commune), selectinload(SlotSwap.to_commune))
+        .order_by(SlotSwap.id)  # a week's swaps follow one another: the last one counts
+    ).scalars()
+    given: dict[int, tuple[int, SlotSwap]] = {}
+    for swap in approved:
+        given[swap.slot_a_id] = (swap.to_commune_id, swap)
+        given[swap.slot_b_id] = (swap.from_commune_id, swap)
+    return {
+        slot.id: given[slot.id][1]
+        for slot in slots
+        if slot.id in given and host_of(slot) == given[slot.id][0]
+    }
 
 
 def plan_year(program: Program, year: int, *, by: User | None, apply: bool) -> PlanPreview:
     """Runs the fair planner over the program's year; applies it only when asked.
 
-    Slots already past planning (nominations open or later) or holding nominations are locked:
-    they keep their communes and count towards fairness, and the rest is planned around them.
+    Slots already past planning (nominations open or later), holding nominations or still
+    hosted as an approved swap left them are locked: they keep their communes and count
+    towards fairness, and the rest is planned around them.
     """
     communes = list(db.session.execute(select(Commune).order_by(Commune.id)).scalars())
     slots = list(
@@ -452,6 +484,7 @@ def plan_year(program: Program, year: int, *, by: User | None, apply: bool) -> P
         ).scalars()
     )
 
+    swapped = swapped_slots(slots) if _is_host_mode(program) else {}
     inherited = inherited_balance(program, communes)
     carry = carry_in(program, year, communes, inherited=inherited)
     total_weight = sum(float(c.weight) for c in communes) or 1.0
@@ -459,7 +492,7 @@ def plan_year(program: Program, year: int, *, by: User | None, apply: bool) -> P
     locked_units = {c.id: 0 for c in communes}
     free: list[Slot] = []
     for slot in slots:
-        reason = _lock_reason(slot, nominated)
+        reason = _lock_reason(slot, nominated, swapped)
         if reason:
             locked[slot.id] = reason
             for commune_id, units in assigned_units(program, slot).items():
@@ -536,6 +569,7 @@ def plan_year(program: Program, year: int, *, by: User | None, apply: bool) -> P
         unavailable,
         blackout_months,
         inherited=inherited,
+        swaps={slot_id: swapped[slot_id] for slot_id, why in locked.items() if why == "swap"},
     )
     if apply:
         for change in changes:

@@ -239,10 +239,12 @@ def plan(program_id: int, year: int):
         flash(_("Plan aplicado: %(n)d semanas cambiaron.", n=len(preview.changes)), "success")
         return redirect(url_for("rotation.year", program_id=program.id, year=year))
     communes = {c.id: c for c in _communes()}
-    db.session.rollback()
-    return render_template(
+    # Rendered before the rollback, which would expire the slots and swaps the page shows.
+    page = render_template(
         "rotation/plan.html", program=program, year=year, preview=preview, communes=communes
     )
+    db.session.rollback()
+    return page
 
 
 class ProgramForm(FlaskForm):
