@@ -110,7 +110,7 @@ def match_stand(free: list[Stand], entrepreneur: Entrepreneur) -> Stand | None:
     )
 
 
-def _no_stand_message(entrepreneur: Entrepreneur) -> str:
+def no_stand_message(entrepreneur: Entrepreneur) -> str:
     if entrepreneur.needs_food_handling:
         return _("No quedan stands libres que permitan alimentos esta semana.")
     if entrepreneur.needs_power:
@@ -223,7 +223,7 @@ def approve(
     if stand is None:
         stand = match_stand(free, entrepreneur)
         if stand is None:
-            raise Conflict(_no_stand_message(entrepreneur))
+            raise Conflict(no_stand_message(entrepreneur))
     else:
         if stand.id in taken:
             raise Conflict(_("El stand %(c)s ya fue asignado a otra persona.", c=stand.code))

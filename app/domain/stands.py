@@ -1,18 +1,32 @@
-"""The venue's stands: creating and editing them, closing them for a period, placing them."""
+"""The venue's stands: editing them, closing them for a period (moving who was on them), the map."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from app.domain import audit
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.extensions import db
-from app.models import Commune, Stand, StandClosure, User, Venue
+from app.models import (
+    Commune,
+    Nomination,
+    Program,
+    Slot,
+    SlotState,
+    Stand,
+    StandAssignment,
+    StandClosure,
+    User,
+    Venue,
+)
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
 MAP_WIDTH, MAP_HEIGHT = 900, 300  # the stand map's SVG coordinate space
@@ -93,15 +107,127 @@ def save_stand(
     return stand
 
 
+@dataclass(frozen=True)
+class Displaced:
+    """A person assigned to a stand in a week it is about to be closed for."""
+
+    assignment: StandAssignment
+    move_to: Stand | None  # the free stand that suits them that week; None when none does
+    why_not: str | None = None  # why they cannot be moved, when they cannot
+
+    @property
+    def key(self) -> str:
+        """What the coordinator saw and agreed to: this assignment, going to that stand."""
+        return f"{self.assignment.id}:{self.move_to.id if self.move_to else ''}"
+
+
+class ClosureNeedsConfirmation(Conflict):
+    """Closing would take the stand from people assigned to it: the coordinator sees who, and
+    where each would go, before agreeing."""
+
+    def __init__(self, message: str, displaced: list[Displaced]):
+        super().__init__(message)
+        self.displaced = displaced
+
+
+@dataclass
+class ClosureResult:
+    closure: StandClosure
+    moved: list[tuple[Displaced, StandAssignment]] = field(default_factory=list)
+    left: list[Displaced] = field(default_factory=list)  # still on the closed stand
+
+
+def displaced_by(stand: Stand, starts_on: date, ends_on: date) -> list[Displaced]:
+    """Live assignments on the stand in weeks crossing [starts_on, ends_on] that are not over
+    (nor cancelled), each with the free stand the review's matching would give instead."""
+    from app.domain import review  # review builds on this module's open_during
+
+    assignments = db.session.execute(
+        select(StandAssignment)
+        .join(Slot, Slot.id == StandAssignment.slot_id)
+        .where(
+            StandAssignment.stand_id == stand.id,
+            StandAssignment.released_at.is_(None),
+            Slot.starts_on <= ends_on,
+            Slot.ends_on >= starts_on,
+            Slot.state.not_in((SlotState.COMPLETED, SlotState.CANCELLED)),
+        )
+        .options(
+            selectinload(StandAssignment.slot),
+            selectinload(StandAssignment.nomination).selectinload(Nomination.entrepreneur),
+            selectinload(StandAssignment.nomination).selectinload(Nomination.commune),
+        )
+        .order_by(Slot.starts_on)
+    ).scalars()
+    displaced = []
+    for assignment in assignments:
+        slot = assignment.slot
+        taken = {a.stand_id for a in review.live_assignments(slot.id)}
+        free = [s for s in review.open_stands(slot) if s.id not in taken and s.id != stand.id]
+        entrepreneur = assignment.nomination.entrepreneur
+        move_to = review.match_stand(free, entrepreneur)
+        why_not = None if move_to else review.no_stand_message(entrepreneur)
+        displaced.append(Displaced(assignment, move_to, why_not))
+    return displaced
+
+
+def _lock_weeks(venue_id: int, starts_on: date, ends_on: date) -> None:
+    """Row-locks the venue's weeks crossing the period (in id order, as every path locks one
+    slot): an approval waiting on one then sees the closure and picks another stand."""
+    db.session.execute(
+        select(Slot.id)
+        .where(
+            Slot.program_id.in_(select(Program.id).where(Program.venue_id == venue_id)),
+            Slot.starts_on <= ends_on,
+            Slot.ends_on >= starts_on,
+        )
+        .order_by(Slot.id)
+        .with_for_update()
+    ).all()
+
+
 def close_stand(
-    stand: Stand, *, starts_on: date, ends_on: date, reason: str, by: User
-) -> StandClosure:
-    """Takes a stand out of service for a period; weeks in it offer one stand less."""
+    stand: Stand,
+    *,
+    starts_on: date,
+    ends_on: date,
+    reason: str,
+    by: User,
+    confirmed: Collection[str] | None = None,
+) -> ClosureResult:
+    """Takes a stand out of service for a period; weeks in it offer one stand less.
+
+    People assigned to the stand in a week of the period are moved, each to a free stand that
+    suits them, by the review's own stand change (so calendars and the audit hear of it) —
+    once the coordinator has seen who and where: `confirmed` holds the keys of the list they
+    saw. Without it, or when the list changed meanwhile, ClosureNeedsConfirmation carries the
+    list instead and nothing is written. Those no free stand suits stay on the closed stand,
+    listed in the result for the coordinator to resolve.
+    """
+    from app.domain import review  # review builds on this module's open_during
+
     _require(by)
     if ends_on < starts_on:
         raise Invalid(_("La fecha de término es anterior a la de inicio."), field="ends_on")
     if not reason.strip():
         raise Invalid(_("Indique el motivo del cierre."), field="reason")
+    _lock_weeks(stand.venue_id, starts_on, ends_on)
+    displaced = displaced_by(stand, starts_on, ends_on)
+    if displaced and sorted(d.key for d in displaced) != sorted(confirmed or ()):
+        if confirmed is None:
+            message = ngettext(
+                "El stand %(code)s tiene %(num)d persona asignada en esas fechas.",
+                "El stand %(code)s tiene %(num)d personas asignadas en esas fechas.",
+                len(displaced),
+                code=stand.code,
+            )
+        else:
+            message = _(
+                "Las asignaciones del stand %(code)s cambiaron mientras las revisaba: "
+                "revise la lista de nuevo.",
+                code=stand.code,
+            )
+        raise ClosureNeedsConfirmation(message, displaced)
     closure = StandClosure(stand=stand, starts_on=starts_on, ends_on=ends_on, reason=reason.strip())
     db.session.add(closure)
     db.session.flush()
@@ -112,7 +238,14 @@ def close_stand(
         after={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()},
         reason=reason.strip(),
     )
-    return closure
+    result = ClosureResult(closure)
+    for item in displaced:
+        if item.move_to is None:
+            result.left.append(item)
+        else:
+            moved = review.reassign(item.assignment.nomination, item.move_to, by=by)
+            result.moved.append((item, moved))
+    return result
 
 
 def reopen_stand(closure: StandClosure, *, by: User) -> None:

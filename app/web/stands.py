@@ -17,8 +17,10 @@ from app import clock
 from app.domain import stands as stand_ops
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db
+from app.i18n import fmt_week
 from app.models import Nomination, Role, Slot, Stand, StandAssignment, StandClosure, Venue
 from app.web.access import actor, roles, staff
+from app.web.htmx import is_htmx
 
 bp = Blueprint("stands", __name__, url_prefix="/stands")
 COORDINATORS = (Role.ADMIN, Role.COORDINATOR)
@@ -152,6 +154,17 @@ def new():
     return render_template("stands/form.html", form=form, stand=None), status
 
 
+def _closures_context(stand: Stand) -> dict:
+    today = clock.today()
+    return {
+        "stand": stand,
+        "closures": sorted(
+            (c for c in stand.closures if c.ends_on >= today), key=lambda c: c.starts_on
+        ),
+        "today": today,
+    }
+
+
 @bp.route("/<int:stand_id>", methods=["GET", "POST"])
 @roles(*COORDINATORS)
 def edit(stand_id: int):
@@ -165,40 +178,94 @@ def edit(stand_id: int):
             return redirect(url_for("stands.index"))
     elif request.method == "POST":
         status = 400
-    today = clock.today()
-    closures = [c for c in stand.closures if c.ends_on >= today]
-    return render_template(
-        "stands/form.html", form=form, stand=stand, closures=closures, today=today
-    ), status
+    return render_template("stands/form.html", form=form, **_closures_context(stand)), status
+
+
+def _closures_response(stand: Stand, status: int = 200, **extra):
+    """The stand's closures: the fragment for htmx, else the stand's whole page around it."""
+    context = {**_closures_context(stand), **extra}
+    if is_htmx():
+        return render_template("stands/_closures.html", **context), status
+    # formdata=None: the posted fields are the closure's, not the stand's.
+    form = StandForm(formdata=None, obj=stand)
+    return render_template("stands/form.html", form=form, **context), status
 
 
 @bp.route("/<int:stand_id>/closures", methods=["POST"])
 @roles(*COORDINATORS)
 def close(stand_id: int):
+    """Closes the stand for a period. When people are assigned to it then, the first answer
+    lists them with the stand each would move to, and closing needs a second, confirmed post."""
     stand = _stand_or_404(stand_id)
+    entered = {key: request.form.get(key, "") for key in ("starts_on", "ends_on", "reason")}
     try:
-        starts_on = date.fromisoformat(request.form.get("starts_on", ""))
-        ends_on = date.fromisoformat(request.form.get("ends_on", ""))
-    except ValueError as exc:
-        raise Invalid(_("Indique fechas válidas de inicio y término.")) from exc
-    stand_ops.close_stand(
-        stand,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        reason=request.form.get("reason", ""),
-        by=actor(),
-    )
+        try:
+            starts_on = date.fromisoformat(entered["starts_on"])
+            ends_on = date.fromisoformat(entered["ends_on"])
+        except ValueError as exc:
+            raise Invalid(_("Indique fechas válidas de inicio y término.")) from exc
+        confirmed = request.form.getlist("confirm") if request.form.get("confirming") else None
+        result = stand_ops.close_stand(
+            stand,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reason=entered["reason"],
+            by=actor(),
+            confirmed=confirmed,
+        )
+    except stand_ops.ClosureNeedsConfirmation as exc:
+        db.session.rollback()
+        return _closures_response(
+            _stand_or_404(stand_id),
+            exc.status,
+            confirm=exc.message,
+            displaced=exc.displaced,
+            entered=entered,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        return _closures_response(
+            _stand_or_404(stand_id), exc.status, error=exc.message, entered=entered
+        )
+    messages = _closure_messages(stand, result)
     db.session.commit()
-    flash(
+    if is_htmx():
+        return _closures_response(stand, message=messages[0], moved=messages[1:], left=result.left)
+    for text in messages:
+        flash(text, "success")
+    if result.left:
+        flash(_left_message(result.left), "warning")
+    return redirect(url_for("stands.edit", stand_id=stand.id))
+
+
+def _closure_messages(stand: Stand, result: stand_ops.ClosureResult) -> list[str]:
+    closure = result.closure
+    messages = [
         _(
             "Stand %(c)s cerrado del %(a)s al %(b)s.",
             c=stand.code,
-            a=starts_on.strftime("%d-%m-%Y"),
-            b=ends_on.strftime("%d-%m-%Y"),
-        ),
-        "success",
+            a=closure.starts_on.strftime("%d-%m-%Y"),
+            b=closure.ends_on.strftime("%d-%m-%Y"),
+        )
+    ]
+    for item, assignment in result.moved:
+        messages.append(
+            _(
+                "%(name)s pasó al stand %(code)s (semana del %(week)s).",
+                name=item.assignment.nomination.entrepreneur.business_name,
+                code=assignment.stand.code,
+                week=fmt_week(item.assignment.slot.starts_on, item.assignment.slot.ends_on),
+            )
+        )
+    return messages
+
+
+def _left_message(left: list[stand_ops.Displaced]) -> str:
+    return _(
+        "Siguen en el stand cerrado, sin otro libre que les sirva: %(names)s. "
+        "Asígneles uno desde la revisión de su semana.",
+        names=", ".join(d.assignment.nomination.entrepreneur.business_name for d in left),
     )
-    return redirect(url_for("stands.edit", stand_id=stand.id))
 
 
 @bp.route("/closures/<int:closure_id>/delete", methods=["POST"])
