@@ -57,7 +57,7 @@ def _slot_constraints(conn) -> list[str]:
 
 
 @pytest.mark.postgres_only
-def test_0006_adds_the_slot_dates_exclusion_and_removes_it_on_downgrade(app, backend):
+def test_0010_adds_the_slot_dates_exclusion_and_removes_it_on_downgrade(app, backend):
     upgrade()
     with _db.engine.connect() as conn:
         assert _slot_constraints(conn) == ["ex_slot_program_dates_overlap"]
@@ -68,7 +68,7 @@ def test_0006_adds_the_slot_dates_exclusion_and_removes_it_on_downgrade(app, bac
 
 
 @pytest.mark.postgres_only
-def test_0006_stops_with_the_overlapping_weeks_named(app, backend, capfd):
+def test_0010_stops_with_the_overlapping_weeks_named(app, backend, capfd):
     upgrade(revision="0009")
     with _db.engine.begin() as conn:
         conn.execute(

@@ -1,18 +1,16 @@
 """slot dates exclusion: two live weeks of one program never share a day (PostgreSQL)
 
-Revision ID: 0006
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-04 16:00:00
 
-Numbered 0006 but chained after 0009 (the history already ran 0005 → 0008 → 0009), so it keeps
-one head.
 SQLite has no exclusion constraints: there the rule is the domain's alone.
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
