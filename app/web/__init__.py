@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.web.htmx import is_htmx
 
 log = logging.getLogger(__name__)
@@ -24,11 +27,60 @@ _TITLES = {
     409: _l("Conflicto"),
     429: _l("Demasiados intentos"),
     500: _l("Error interno"),
+    503: _l("Servicio no disponible"),
 }
+
+# The database cannot be reached or stopped answering (server down, connection dropped, pool
+# exhausted): nothing the user did, and worth trying again shortly.
+UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def _rollback_quietly() -> None:
+    """Ends the request's transaction, whatever state it is in: an error page must not fail
+    on a connection that died or a transaction PostgreSQL already aborted."""
+    try:
+        db.session.rollback()  # never a half-written change
+    except sa_exc.SQLAlchemyError:
+        log.warning("rollback failed while answering an error", exc_info=True)
+        try:
+            db.session().invalidate()  # the connection is discarded, not returned to the pool
+        except sa_exc.SQLAlchemyError:
+            log.warning("could not discard the connection", exc_info=True)
+
+
+def _user_for_error_page() -> None:
+    """Loads who is asking, for the page's header (the rollback expired what was loaded); when
+    that needs a database that is gone, the page is shown as to a visitor instead of failing a
+    second time."""
+    try:
+        user = current_user._get_current_object()
+        if user.is_authenticated:
+            user.name  # noqa: B018 - reloads the row now, where a failure can be caught
+    except sa_exc.SQLAlchemyError:
+        _rollback_quietly()
+        g._login_user = login_manager.anonymous_user()
+
+
+def _settle_for_error_page() -> None:
+    _rollback_quietly()
+    _user_for_error_page()
+
+
+def _settled(handler):
+    """An error handler that runs with the request's transaction ended and the user loaded:
+    translating its message asks for the user's language, and after a failed flush or with the
+    database gone, reading the user would raise again inside the handler."""
+
+    @functools.wraps(handler)
+    def settled(exc):
+        _settle_for_error_page()
+        return handler(exc)
+
+    return settled
 
 
 def render_error(status: int, message: str):
-    db.session.rollback()  # never a half-written change
+    _settle_for_error_page()
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
         return jsonify(error=message, status=status), status
     template = "errors/_message.html" if is_htmx() else "errors/error.html"
@@ -93,16 +145,19 @@ def register_blueprints(app: Flask) -> None:
     due.init_app(app)  # after the NUL check: a bad request is refused before any write
 
     @app.errorhandler(DomainError)
+    @_settled
     def domain_error(exc: DomainError):
         return render_error(exc.status, exc.message)
 
     @app.errorhandler(CSRFError)
+    @_settled
     def csrf_error(exc: CSRFError):
         return render_error(
             400, _("El formulario expiró o no es válido. Recargue la página e intente de nuevo.")
         )
 
     @app.errorhandler(HTTPException)
+    @_settled
     def http_error(exc: HTTPException):
         messages = {
             403: _("No tiene permiso para ver esta página."),
@@ -113,7 +168,27 @@ def register_blueprints(app: Flask) -> None:
         status = exc.code or 500
         return render_error(status, messages.get(status, _("La solicitud no es válida.")))
 
+    @_settled
+    def database_unavailable(exc: Exception):
+        log.error(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            exc.__class__.__name__,
+        )
+        response, status = render_error(
+            503,
+            _("El servicio no está disponible en este momento. Intente de nuevo en unos minutos."),
+        )
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = "30"
+        return response
+
+    for error in UNAVAILABLE:
+        app.register_error_handler(error, database_unavailable)
+
     @app.errorhandler(Exception)
+    @_settled
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500, _("Ocurrió un error inesperado. Intente de nuevo más tarde."))
