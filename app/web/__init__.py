@@ -33,6 +33,9 @@ _TITLES = {
 # The database cannot be reached or stopped answering (server down, connection dropped, pool
 # exhausted): nothing the user did, and worth trying again shortly.
 UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+# A value the database cannot hold (a number beyond its column, an impossible date) that got
+# past the parsing of some form: the request is at fault, not the server.
+OUT_OF_RANGE = (sa_exc.DataError, OverflowError)
 
 
 def _rollback_quietly() -> None:
@@ -100,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         mail,
         main,
         nominations,
+        params,
         registry,
         review,
         rotation,
@@ -107,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
         stands,
     )
 
+    params.init_app(app)  # first: routes bind their converters when they are added
     labels.init_app(app)
 
     registry.init_app(app)
@@ -135,7 +140,14 @@ def register_blueprints(app: Flask) -> None:
         # would reach the driver and end as a 500. No field of this app can contain one.
         fields = request.args.items(multi=True)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
-            fields = [*fields, *request.form.items(multi=True)]
+            fields = [
+                *fields,
+                *request.form.items(multi=True),
+                *(
+                    (name, upload.filename or "")
+                    for name, upload in request.files.items(multi=True)
+                ),
+            ]
         if "\x00" in request.path or any("\x00" in value for _, value in fields):
             return render_error(400, _("La solicitud contiene caracteres no válidos."))
         return None
@@ -184,8 +196,16 @@ def register_blueprints(app: Flask) -> None:
         response.headers["Retry-After"] = "30"
         return response
 
+    @_settled
+    def out_of_range(exc: Exception):
+        # A backstop: the forms and URL converters refuse such values first (app/web/params.py).
+        log.warning("value out of range on %s %s", request.method, request.path, exc_info=True)
+        return render_error(400, _("Un valor de la solicitud está fuera del rango permitido."))
+
     for error in UNAVAILABLE:
         app.register_error_handler(error, database_unavailable)
+    for error in OUT_OF_RANGE:
+        app.register_error_handler(error, out_of_range)
 
     @app.errorhandler(Exception)
     @_settled
