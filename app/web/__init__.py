@@ -25,11 +25,14 @@ _TITLES = {
     404: _l("No encontrado"),
     405: _l("Método no permitido"),
     409: _l("Conflicto"),
+    413: _l("Envío demasiado grande"),
     429: _l("Demasiados intentos"),
     500: _l("Error interno"),
     503: _l("Servicio no disponible"),
 }
 
+# Routes that take a file: their bodies may reach MAX_UPLOAD_LENGTH instead of MAX_CONTENT_LENGTH.
+UPLOAD_ENDPOINTS = frozenset({"registry.import_upload"})
 # The database cannot be reached or stopped answering (server down, connection dropped, pool
 # exhausted): nothing the user did, and worth trying again shortly.
 UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
@@ -134,6 +137,13 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
 
+    @app.url_value_preprocessor
+    def allow_uploads(endpoint: str | None, _values) -> None:
+        # Runs before every before_request hook, CSRF's among them, which reads the body: the
+        # larger limit must be in place by then. Everything else keeps MAX_CONTENT_LENGTH.
+        if endpoint in UPLOAD_ENDPOINTS:
+            request.max_content_length = app.config["MAX_UPLOAD_LENGTH"]
+
     @app.before_request
     def refuse_nul_characters():
         # PostgreSQL text cannot hold a NUL character (SQLite can): one in a URL or a form
@@ -175,6 +185,12 @@ def register_blueprints(app: Flask) -> None:
             403: _("No tiene permiso para ver esta página."),
             404: _("La página que busca no existe."),
             405: _("Esta acción no se puede realizar de esa forma."),
+            413: _("El archivo pesa más de 5 MB. Divídalo en partes más pequeñas.")
+            if request.endpoint in UPLOAD_ENDPOINTS
+            else _(
+                "Lo que envió es demasiado grande (el máximo es %(mb)d MB).",
+                mb=(request.max_content_length or 0) // (1024 * 1024),
+            ),
             429: _("Demasiados intentos. Espere un momento y vuelva a intentarlo."),
         }
         status = exc.code or 500
