@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError
 from app.extensions import db, login_manager
+from app.web.access import open_with_temporary_password
 from app.web.htmx import is_htmx
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,20 @@ def register_blueprints(app: Flask) -> None:
         if "\x00" in request.path or any("\x00" in value for _, value in fields):
             return render_error(400, _("La solicitud contiene caracteres no válidos."))
         return None
+
+    @app.before_request
+    def require_new_password():
+        # Checked on every request, not only at login: a temporary password (issued by an
+        # administrator, who has seen it) opens nothing but the page to replace it.
+        endpoint = request.endpoint
+        if endpoint is None or open_with_temporary_password(endpoint, app.view_functions[endpoint]):
+            return None
+        if not current_user.is_authenticated or not current_user.must_change_password:
+            return None
+        if request.method == "GET" and not is_htmx():
+            flash(_("Elija una contraseña nueva para continuar."), "info")
+            return redirect(url_for("auth.password"))
+        return render_error(403, _("Cambie su contraseña temporal antes de continuar."))
 
     from app.web import due
 
