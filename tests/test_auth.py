@@ -148,3 +148,33 @@ def test_generated_password_must_be_changed_at_first_login(client, db, world):
     db.session.commit()
     response = login(client, "nueva@example.com", initial)
     assert response.headers["Location"] == "/account/password"
+
+
+def test_signing_in_starts_a_new_session_with_a_new_csrf_token(client, world):
+    """Session fixation: whatever was in the browser's session before login (a token or a key
+    someone planted) does not carry over into the signed-in session."""
+    token_before = csrf_token(client, "/login")
+    with client.session_transaction() as session:
+        raw_token_before = session["csrf_token"]
+        session["planted"] = "by someone else"
+    cookie_before = client.get_cookie("session").value
+    response = client.post(
+        "/login",
+        data={"email": "admin@example.com", "password": PASSWORD, "csrf_token": token_before},
+    )
+    assert response.status_code == 302
+    assert client.get_cookie("session").value != cookie_before
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("csrf_token") in (None, csrf_token_raw(client))
+    assert csrf_token_raw(client) != raw_token_before
+    # The token from before login no longer passes for this session; the new one does.
+    assert client.post("/logout", data={"csrf_token": token_before}).status_code == 400
+    assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
+
+
+def csrf_token_raw(client) -> str:
+    """The session's own CSRF secret (forms carry it signed with the time)."""
+    csrf_token(client)
+    with client.session_transaction() as session:
+        return session["csrf_token"]

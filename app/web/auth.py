@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -54,6 +64,14 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _start_session(user) -> None:
+    """Signs the user in on a fresh session: nothing set before login (by whoever prepared
+    this browser) carries over, and the CSRF token is a new one."""
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's copy of this request's token
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limit, methods=["POST"])
@@ -66,7 +84,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
-            login_user(user)
+            _start_session(user)
             if user.must_change_password:
                 flash(_("Elija una contraseña nueva para continuar."), "info")
                 return redirect(url_for("auth.password"))
