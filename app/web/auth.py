@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -64,6 +65,18 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _password_limit() -> str:
+    return current_app.config["PASSWORD_RATE_LIMIT"]
+
+
+def _who_changes_password() -> str:
+    # Per account, wherever the attempts come from: a stolen session guessing the current
+    # password gets as few tries from many addresses as from one.
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
 def _start_session(user) -> None:
     """Signs the user in on a fresh session: nothing set before login (by whoever prepared
     this browser) carries over, and the CSRF token is a new one."""
@@ -108,6 +121,7 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @staff
+@limiter.limit(_password_limit, methods=["POST"], key_func=_who_changes_password)
 def password():
     form = PasswordForm()
     status = 200
