@@ -178,3 +178,52 @@ def csrf_token_raw(client) -> str:
     csrf_token(client)
     with client.session_transaction() as session:
         return session["csrf_token"]
+
+
+# --- the language switch -------------------------------------------------------------------
+
+
+def test_the_language_switch_is_a_post_form_not_a_link(client, world):
+    assert client.get("/language/en").status_code == 405
+    page = client.get("/login").get_data(as_text=True)
+    assert '<form method="post" action="/language/en"' in page
+    assert 'href="/language/' not in page
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://shop.localhost"},
+        {"Origin": "https://evil.example"},  # a browser that sends no Sec-Fetch-* headers
+        {"Origin": "null"},  # a sandboxed frame
+    ],
+)
+def test_another_site_cannot_switch_a_visitors_language(client, world, headers):
+    response = client.post("/language/en", data={"next": "/mall"}, headers=headers)
+    assert response.status_code == 400
+    assert "El formulario expiró o no es válido" in response.get_data(as_text=True)
+    assert "vitrina_lang" not in response.headers.get("Set-Cookie", "")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+        {"Origin": "http://localhost"},
+        {},  # not a browser's cross-site form: nothing to fear
+    ],
+)
+def test_a_visitor_switches_language_from_the_sites_own_form(client, world, headers):
+    response = client.post("/language/en", data={"next": "/mall"}, headers=headers)
+    assert response.status_code == 302 and response.headers["Location"] == "/mall"
+    assert "vitrina_lang=en" in response.headers["Set-Cookie"]
+
+
+def test_a_signed_in_user_needs_the_token_even_from_the_sites_own_page(client, world):
+    login(client, "viewer@example.com")
+    same_origin = {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
+    assert client.post("/language/en", data={"next": "/"}, headers=same_origin).status_code == 400
+    token = csrf_token(client)
+    response = client.post("/language/en", data={"next": "/", "csrf_token": token})
+    assert response.status_code == 302

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -141,14 +142,34 @@ def password():
     return render_template("auth/password.html", form=form), status
 
 
+def _sent_from_another_site() -> bool:
+    """Where the browser says this form was submitted from: Sec-Fetch-Site in current browsers,
+    Origin in older ones (both are set by the browser, never by a page's script). A request
+    with neither does not come from a browser's cross-site form."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site:
+        return site not in ("same-origin", "none")  # "none": typed or bookmarked
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    ours = {request.host, urlsplit(current_app.config["PUBLIC_BASE_URL"]).netloc}
+    return urlsplit(origin).netloc not in ours
+
+
 @bp.route("/language/<lang>", methods=["POST"])
 @public
 @csrf.exempt
 def language(lang: str):
-    # Anonymous pages carry no CSRF token, so a shared cache may keep them; for a visitor the
-    # switch only sets a cookie. A signed-in user's stored preference changes: that needs it.
-    if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
-        csrf.protect()
+    # A state change like any other, so a POST protected against cross-site requests. A
+    # signed-in user's form carries the session's CSRF token. Visitors' pages carry none on
+    # purpose: a token needs a session cookie, and a shared cache could no longer keep the
+    # public pages (app/web/page_cache.py); for them the browser's own word on where the form
+    # came from stands in for the token.
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        if current_user.is_authenticated:
+            csrf.protect()
+        elif _sent_from_another_site():
+            raise CSRFError("The form was sent from another site.")
     if lang not in LOCALES:
         return redirect(url_for("main.home"))
     if current_user.is_authenticated:
