@@ -26,7 +26,9 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY must be set from the environment in production")
 
     from app import database, i18n, security
-    from app.domain import changes  # noqa: F401 - registers the data-version listener
+
+    # Imported for the flush listeners they register: the data version and text lengths.
+    from app.domain import changes, text_limits  # noqa: F401
     from app.extensions import csrf, db, limiter, login_manager, migrate
     from app.notifications import rules  # noqa: F401 - registers who is told what
 

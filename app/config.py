@@ -52,6 +52,13 @@ class Config:
     PASSWORD_LINK_RATE_LIMIT = os.environ.get(
         "PASSWORD_LINK_RATE_LIMIT", "5 per minute;20 per hour"
     )
+    # Per signed-in user: each attempt checks the current password, so it is a guessing game too.
+    PASSWORD_RATE_LIMIT = os.environ.get("PASSWORD_RATE_LIMIT", "5 per minute;20 per hour")
+    # Request bodies: no form of the app comes near 1 MB; a CSV import may be up to 5 MB
+    # (app/domain/csv_import.py), sent from its own page with room for the multipart framing.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH  # one limit to name in the refusal (413)
+    MAX_UPLOAD_LENGTH = 10 * 1024 * 1024
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     VENUE_TIMEZONE = "America/Santiago"
     # Seconds a process trusts its last read of the data version when answering feed

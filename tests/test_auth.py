@@ -148,3 +148,82 @@ def test_generated_password_must_be_changed_at_first_login(client, db, world):
     db.session.commit()
     response = login(client, "nueva@example.com", initial)
     assert response.headers["Location"] == "/account/password"
+
+
+def test_signing_in_starts_a_new_session_with_a_new_csrf_token(client, world):
+    """Session fixation: whatever was in the browser's session before login (a token or a key
+    someone planted) does not carry over into the signed-in session."""
+    token_before = csrf_token(client, "/login")
+    with client.session_transaction() as session:
+        raw_token_before = session["csrf_token"]
+        session["planted"] = "by someone else"
+    cookie_before = client.get_cookie("session").value
+    response = client.post(
+        "/login",
+        data={"email": "admin@example.com", "password": PASSWORD, "csrf_token": token_before},
+    )
+    assert response.status_code == 302
+    assert client.get_cookie("session").value != cookie_before
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("csrf_token") in (None, csrf_token_raw(client))
+    assert csrf_token_raw(client) != raw_token_before
+    # The token from before login no longer passes for this session; the new one does.
+    assert client.post("/logout", data={"csrf_token": token_before}).status_code == 400
+    assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
+
+
+def csrf_token_raw(client) -> str:
+    """The session's own CSRF secret (forms carry it signed with the time)."""
+    csrf_token(client)
+    with client.session_transaction() as session:
+        return session["csrf_token"]
+
+
+# --- the language switch -------------------------------------------------------------------
+
+
+def test_the_language_switch_is_a_post_form_not_a_link(client, world):
+    assert client.get("/language/en").status_code == 405
+    page = client.get("/login").get_data(as_text=True)
+    assert '<form method="post" action="/language/en"' in page
+    assert 'href="/language/' not in page
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://shop.localhost"},
+        {"Origin": "https://evil.example"},  # a browser that sends no Sec-Fetch-* headers
+        {"Origin": "null"},  # a sandboxed frame
+    ],
+)
+def test_another_site_cannot_switch_a_visitors_language(client, world, headers):
+    response = client.post("/language/en", data={"next": "/mall"}, headers=headers)
+    assert response.status_code == 400
+    assert "El formulario expiró o no es válido" in response.get_data(as_text=True)
+    assert "vitrina_lang" not in response.headers.get("Set-Cookie", "")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+        {"Origin": "http://localhost"},
+        {},  # not a browser's cross-site form: nothing to fear
+    ],
+)
+def test_a_visitor_switches_language_from_the_sites_own_form(client, world, headers):
+    response = client.post("/language/en", data={"next": "/mall"}, headers=headers)
+    assert response.status_code == 302 and response.headers["Location"] == "/mall"
+    assert "vitrina_lang=en" in response.headers["Set-Cookie"]
+
+
+def test_a_signed_in_user_needs_the_token_even_from_the_sites_own_page(client, world):
+    login(client, "viewer@example.com")
+    same_origin = {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
+    assert client.post("/language/en", data={"next": "/"}, headers=same_origin).status_code == 400
+    token = csrf_token(client)
+    response = client.post("/language/en", data={"next": "/", "csrf_token": token})
+    assert response.status_code == 302

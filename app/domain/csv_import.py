@@ -238,7 +238,8 @@ def start_import(content: bytes, *, filename: str, commune: Commune, by: User) -
         raise Invalid(_("No puede importar al registro de %(commune)s.", commune=commune.name))
     if len(content) > MAX_BYTES:
         raise Invalid(_("El archivo pesa más de 5 MB. Divídalo en partes más pequeñas."))
-    if b"\x00" in content[:4096]:
+    # Anywhere in the file, not only near its start: PostgreSQL text cannot hold a NUL.
+    if b"\x00" in content:
         raise Invalid(
             _(
                 "El archivo no es un CSV. En Excel use «Guardar como» y elija "

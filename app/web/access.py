@@ -15,6 +15,18 @@ EVERYONE = frozenset({"anonymous", *(r.value for r in Role)})
 STAFF = frozenset(r.value for r in Role)
 
 
+# What a user whose password is temporary may still use: the page to change it, signing out,
+# and what visitors see. The home page is @public only to send visitors on to the showcase;
+# a signed-in user's home is the staff dashboard, so it is not among them.
+_OPEN_WITH_TEMPORARY_PASSWORD = frozenset({"auth.password", "auth.logout", "static"})
+
+
+def open_with_temporary_password(endpoint: str, view: Callable | None) -> bool:
+    if endpoint in _OPEN_WITH_TEMPORARY_PASSWORD:
+        return True
+    return endpoint != "main.home" and getattr(view, "access", None) == EVERYONE
+
+
 def public(view: Callable) -> Callable:
     view.access = EVERYONE  # type: ignore[attr-defined]
     return view

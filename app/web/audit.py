@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.domain import audit_log
 from app.extensions import db
 from app.models import Commune, Role, Slot
-from app.web import audit_format
+from app.web import audit_format, params
 from app.web.access import roles
 from app.web.htmx import pick
 
@@ -31,12 +31,12 @@ AREAS = {
 @roles(Role.ADMIN, Role.COORDINATOR, Role.VIEWER)
 def index():
     filters = {
-        "slot_id": request.args.get("slot", type=int),
-        "commune_id": request.args.get("commune", type=int),
-        "entrepreneur_id": request.args.get("entrepreneur", type=int),
+        "slot_id": params.arg_id("slot"),
+        "commune_id": params.arg_id("commune"),
+        "entrepreneur_id": params.arg_id("entrepreneur"),
         "action_prefix": request.args.get("area") if request.args.get("area") in AREAS else None,
     }
-    result = audit_log.search(**filters, page=request.args.get("page", 1, type=int))
+    result = audit_log.search(**filters, page=params.arg_page())
     communes = db.session.execute(select(Commune).order_by(Commune.name)).scalars().all()
     slots = db.session.execute(select(Slot).order_by(Slot.starts_on)).scalars().all()
     return render_template(

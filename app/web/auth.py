@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -54,6 +66,26 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _password_limit() -> str:
+    return current_app.config["PASSWORD_RATE_LIMIT"]
+
+
+def _who_changes_password() -> str:
+    # Per account, wherever the attempts come from: a stolen session guessing the current
+    # password gets as few tries from many addresses as from one.
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
+def _start_session(user) -> None:
+    """Signs the user in on a fresh session: nothing set before login (by whoever prepared
+    this browser) carries over, and the CSRF token is a new one."""
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's copy of this request's token
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limit, methods=["POST"])
@@ -66,7 +98,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
-            login_user(user)
+            _start_session(user)
             if user.must_change_password:
                 flash(_("Elija una contraseña nueva para continuar."), "info")
                 return redirect(url_for("auth.password"))
@@ -90,6 +122,7 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @staff
+@limiter.limit(_password_limit, methods=["POST"], key_func=_who_changes_password)
 def password():
     form = PasswordForm()
     status = 200
@@ -109,14 +142,34 @@ def password():
     return render_template("auth/password.html", form=form), status
 
 
+def _sent_from_another_site() -> bool:
+    """Where the browser says this form was submitted from: Sec-Fetch-Site in current browsers,
+    Origin in older ones (both are set by the browser, never by a page's script). A request
+    with neither does not come from a browser's cross-site form."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site:
+        return site not in ("same-origin", "none")  # "none": typed or bookmarked
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    ours = {request.host, urlsplit(current_app.config["PUBLIC_BASE_URL"]).netloc}
+    return urlsplit(origin).netloc not in ours
+
+
 @bp.route("/language/<lang>", methods=["POST"])
 @public
 @csrf.exempt
 def language(lang: str):
-    # Anonymous pages carry no CSRF token, so a shared cache may keep them; for a visitor the
-    # switch only sets a cookie. A signed-in user's stored preference changes: that needs it.
-    if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
-        csrf.protect()
+    # A state change like any other, so a POST protected against cross-site requests. A
+    # signed-in user's form carries the session's CSRF token. Visitors' pages carry none on
+    # purpose: a token needs a session cookie, and a shared cache could no longer keep the
+    # public pages (app/web/page_cache.py); for them the browser's own word on where the form
+    # came from stands in for the token.
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        if current_user.is_authenticated:
+            csrf.protect()
+        elif _sent_from_another_site():
+            raise CSRFError("The form was sent from another site.")
     if lang not in LOCALES:
         return redirect(url_for("main.home"))
     if current_user.is_authenticated:

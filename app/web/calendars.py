@@ -39,7 +39,25 @@ from app.web.htmx import pick
 bp = Blueprint("calendars", __name__, url_prefix="/calendar")
 
 FEED_MAX_AGE = 900  # seconds a cache may keep a feed before revalidating (cheaply, see _serve)
-_PRIVATE_PATH = re.compile(r"(/calendar/private/)[^/\s\"?]+")
+
+
+def _spelled_any_way(path: str) -> str:
+    """A pattern for `path` as it may reach the feed route: servers decode percent-escapes
+    (`%70rivate`, `private%2F`) before routing and Werkzeug redirects doubled slashes to the
+    route, while logs keep the request line as it was sent."""
+    parts = []
+    for char in path:
+        if char == "/":
+            parts.append("(?:/|%2f)+")
+        else:
+            parts.append(f"(?:{re.escape(char)}|%{ord(char):02x})")
+    return "".join(parts)
+
+
+# The token: everything up to the next path, query or field separator, escapes included.
+_PRIVATE_PATH = re.compile(
+    _spelled_any_way("/calendar/private/") + r"(?:%(?!2f)|[^%/\s\"?#&])+", re.IGNORECASE
+)
 
 
 class RedactFeedTokens(logging.Filter):
@@ -55,12 +73,16 @@ class RedactFeedTokens(logging.Filter):
 
 
 def _redact(value):
-    return _PRIVATE_PATH.sub(r"\1[token]", value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    return _PRIVATE_PATH.sub("/calendar/private/[token]", value)
 
 
 @bp.record_once
 def _install_log_filter(_state) -> None:
-    for name in ("werkzeug", "app.web", "gunicorn.access", "gunicorn.error"):
+    # A logger's filters see only the records logged on it, not its children's: each logger
+    # that may write a request's path is named ("app" is Flask's app.logger).
+    for name in ("werkzeug", "app", "app.web", "gunicorn.access", "gunicorn.error"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactFeedTokens) for f in logger.filters):
             logger.addFilter(RedactFeedTokens())

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app import clock
 from app.domain import nomination_states, nominations, registry
@@ -16,13 +16,14 @@ from app.extensions import db
 from app.models import Nomination, Role
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
+from app.web.params import MAX_ID
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 COMMUNE_SIDE = (Role.OFFICER, Role.ADMIN)
 
 
 class NominateForm(FlaskForm):
-    entrepreneur_id = IntegerField(validators=[DataRequired()])
+    entrepreneur_id = IntegerField(validators=[DataRequired(), NumberRange(1, MAX_ID)])
     reserve = HiddenField(default="0")
 
 

@@ -38,6 +38,7 @@ from app.domain.errors import DomainError, Invalid
 from app.domain.rut import format_rut
 from app.extensions import db
 from app.models import Category, Commune, Nomination, RegistryImport, Role, Slot
+from app.web import params
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx, pick
 
@@ -69,7 +70,9 @@ def init_app(app) -> None:
 
 class SearchForm(Form):
     q = StringField(_l("Buscar"), validators=[Optional(), Length(max=100)])
-    category = SelectField(_l("Categoría"), coerce=int, default=0, validate_choice=False)
+    category = SelectField(
+        _l("Categoría"), coerce=params.filter_id, default=0, validate_choice=False
+    )
     needs = SelectMultipleField(_l("Necesita"), choices=NEED_CHOICES, validate_choice=False)
     participated = SelectField(
         _l("Participación este año"),
@@ -81,7 +84,7 @@ class SearchForm(Form):
         default="",
         validate_choice=False,
     )
-    commune = SelectField(_l("Comuna"), coerce=int, default=0, validate_choice=False)
+    commune = SelectField(_l("Comuna"), coerce=params.filter_id, default=0, validate_choice=False)
     status = SelectField(
         _l("Estado"),
         choices=[
@@ -153,11 +156,6 @@ def _filters(form: SearchForm) -> registry.Filters:
     )
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 else 1
-
-
 @bp.route("/")
 @staff
 def index():
@@ -173,7 +171,7 @@ def index():
     ]
     if not form.validate():
         raise Invalid(_("La búsqueda es demasiado larga (máximo 100 caracteres)."))
-    result = registry.search(user, _filters(form), page=_page_number())
+    result = registry.search(user, _filters(form), page=params.arg_page())
     args = {
         key: [v for v in request.args.getlist(key) if v]
         for key in request.args
@@ -381,7 +379,7 @@ def edit_category(category_id: int):
 @staff
 def export():
     user = actor()
-    commune_id = request.args.get("commune", type=int)
+    commune_id = params.arg_id("commune")
     content = csv_import.export_csv(user, commune_id=commune_id)
     commune = user.commune if user.is_officer else db.session.get(Commune, commune_id or 0)
     name = f"emprendedores-{commune.slug if commune else 'provincia'}-{clock.today():%Y%m%d}.csv"

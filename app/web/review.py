@@ -22,7 +22,7 @@ from app.models import (
     Stand,
     StandAssignment,
 )
-from app.web import page_cache
+from app.web import page_cache, params
 from app.web.access import actor, roles
 from app.web.htmx import is_htmx
 
@@ -179,7 +179,7 @@ def act(nomination_id: int, action: str):
     try:
         if action == "approve":
             stand = None
-            if stand_id := request.form.get("stand_id", type=int):
+            if stand_id := params.form_id("stand_id"):
                 stand = db.session.get(Stand, stand_id) or abort(404)
             review.approve(nomination, by=user, stand=stand)
             promoted = []
@@ -235,7 +235,7 @@ def stand_form(nomination_id: int):
 @roles(Role.ADMIN, Role.COORDINATOR)
 def change_stand(nomination_id: int):
     nomination = db.session.get(Nomination, nomination_id) or abort(404)
-    stand = db.session.get(Stand, request.form.get("stand_id", type=int) or 0)
+    stand = db.session.get(Stand, params.form_id("stand_id") or 0)
     try:
         if stand is None:
             raise Invalid(_("Elija un stand."))
@@ -261,7 +261,7 @@ def bulk_approve(slot_id: int):
     """Approves the ticked nominations one by one: each in its own savepoint, so one full
     week or changed state does not undo the others; reports what did not go through."""
     slot = _slot_or_404(slot_id)
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = params.form_ids("ids")
     approved, refused = [], []
     for nomination in (
         db.session.execute(

@@ -44,6 +44,7 @@ from app.models import (
     Venue,
     WeekRule,
 )
+from app.web import params
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
 
@@ -467,7 +468,7 @@ def transition(slot_id: int, name: str):
 @roles(*COORDINATORS)
 def override_host(slot_id: int):
     slot = _slot_or_404(slot_id)
-    commune = db.session.get(Commune, request.form.get("commune_id", type=int) or 0)
+    commune = db.session.get(Commune, params.form_id("commune_id") or 0)
 
     def change() -> None:
         if commune is None:
@@ -486,7 +487,7 @@ def override_quotas(slot_id: int):
         quotas = {}
         for commune in _communes():
             raw = request.form.get(f"quota-{commune.id}", "0").strip() or "0"
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdigit() and len(raw) < 6):
                 raise Invalid(_("El cupo de %(c)s debe ser un número entero.", c=commune.name))
             quotas[commune.id] = int(raw)
         rotation.override_quotas(slot, quotas, by=actor(), reason=request.form.get("reason", ""))
@@ -498,7 +499,7 @@ def override_quotas(slot_id: int):
 @roles(Role.OFFICER)
 def request_swap(slot_id: int):
     slot = _slot_or_404(slot_id)
-    other = db.session.get(Slot, request.form.get("other_slot_id", type=int) or 0)
+    other = db.session.get(Slot, params.form_id("other_slot_id") or 0)
 
     def change() -> None:
         if other is None:
@@ -688,7 +689,12 @@ def update_rule(program_id: int):
 @roles(*COORDINATORS)
 def update_weights(program_id: int):
     program = _program_or_404(program_id)
-    weights = {c.id: request.form.get(f"weight-{c.id}", str(c.weight)) for c in _communes()}
+    weights = {}
+    for c in _communes():
+        raw = request.form.get(f"weight-{c.id}", str(c.weight))
+        # NaN and infinities are Decimals too, which the rule's range check cannot compare.
+        message = _("El peso «%(v)s» no es un número.", v=raw)
+        weights[c.id] = str(params.parse_decimal(raw, message=message))
     rotation_settings.set_weights(weights, by=actor())
     db.session.commit()
     flash(
@@ -735,7 +741,7 @@ def remove_blackout(blackout_id: int):
 def add_unavailability(program_id: int):
     program = _program_or_404(program_id)
     user = actor()
-    commune_id = request.form.get("commune_id", type=int)
+    commune_id = params.form_id("commune_id")
     if user.role is Role.OFFICER:
         commune_id = user.commune_id  # an officer speaks for their own commune only
     commune = db.session.get(Commune, commune_id or 0)
@@ -770,11 +776,7 @@ def move(slot_id: int):
     slot = _slot_or_404(slot_id)
 
     def change() -> None:
-        raw = request.form.get("starts_on", "")
-        try:
-            starts_on = date.fromisoformat(raw)
-        except ValueError as exc:
-            raise Invalid(_("La fecha «%(d)s» no es válida.", d=raw), field="starts_on") from exc
+        starts_on = params.parse_date(request.form.get("starts_on"), field="starts_on")
         rotation_settings.move_slot(
             slot, starts_on, by=actor(), reason=request.form.get("reason", "")
         )

@@ -73,3 +73,33 @@ def test_admin_invites_a_user_through_the_form_on_a_phone(live_server, browser):
     page.goto(f"{live_server}/admin/users")
     screenshot(page, "admin-users-phone")
     context.close()
+
+
+def test_the_language_switch_works_for_visitors_and_staff(live_server, page):
+    page.goto(f"{live_server}/mall")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url(f"{live_server}/mall")
+    assert page.get_by_role("button", name="Español").is_visible()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("button", name="Español").click()
+    assert page.get_by_role("button", name="English").is_visible()
+    sign_in(page, live_server, "viewer@example.com")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url(f"{live_server}/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    page.get_by_role("button", name="Español").click()  # back: the demo is shared by the module
+    assert page.get_by_role("button", name="Cerrar sesión").is_visible()
+    assert page.console_errors == []
+
+
+def test_the_language_switch_works_without_javascript(live_server, browser):
+    context = browser.new_context(locale="es-CL", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/calendar/")
+        page.get_by_role("button", name="English").click()
+        page.wait_for_url(f"{live_server}/calendar/")
+        assert page.locator("html").get_attribute("lang") == "en"
+    finally:
+        context.close()
