@@ -61,7 +61,8 @@ def enqueue(
                 **context,
                 "sentence": render_template(f"mail/{template}.sentence.txt", **context).strip(),
             }
-        subject = render_template(f"mail/{template}.subject.txt", **context).strip()
+        # A long business name must not make the change that sends this fail (column: 300).
+        subject = render_template(f"mail/{template}.subject.txt", **context).strip()[:300]
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", subject=subject, **context)
     message = OutboxMessage(
