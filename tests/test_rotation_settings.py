@@ -192,3 +192,21 @@ def test_officer_settings_page_offers_only_their_commune(app, world, db):
         .actor_id
         == world["users"]["officer"].id
     )
+
+
+@pytest.mark.parametrize("raw", ["NaN", "nan", "Infinity", "-inf", "sNaN"])
+def test_weights_that_are_not_finite_numbers_are_refused_in_the_domain(world, db, raw):
+    from app.domain import rotation_settings
+    from app.domain.errors import Invalid
+
+    commune = world["communes"][0]
+    with pytest.raises(Invalid, match="entre 0,1 y 1000"):
+        rotation_settings.set_weights({commune.id: raw}, by=world["users"]["coordinator"])
+
+
+def test_a_weight_for_an_unknown_commune_is_refused(world, db):
+    from app.domain import rotation_settings
+    from app.domain.errors import Invalid
+
+    with pytest.raises(Invalid):
+        rotation_settings.set_weights({999_999: "2"}, by=world["users"]["coordinator"])

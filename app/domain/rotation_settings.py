@@ -144,9 +144,12 @@ def set_weights(weights: dict[int, str], *, by: User) -> None:
             value = Decimal(raw.replace(",", ".").strip())
         except InvalidOperation as exc:
             raise Invalid(_("El peso «%(v)s» no es un número.", v=raw)) from exc
-        if not Decimal("0.1") <= value <= Decimal("1000"):
+        # NaN and infinities parse as Decimals, and comparing NaN raises: refuse them first.
+        if not value.is_finite() or not Decimal("0.1") <= value <= Decimal("1000"):
             raise Invalid(_("Cada peso debe estar entre 0,1 y 1000."))
-        commune = communes[commune_id]
+        commune = communes.get(commune_id)
+        if commune is None:
+            raise Invalid(_("Esa comuna no existe."))
         if commune.weight != value:
             audit.record(
                 "commune.weight",
