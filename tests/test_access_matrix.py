@@ -116,6 +116,12 @@ MATRIX: dict[str, list[Case]] = {
     "admin.activate_user": [Case("POST", "/admin/users/{viewer_id}/activate", admin_only())],
     "admin.reset_password": [Case("POST", "/admin/users/{viewer_id}/reset-password", admin_only())],
     "mail.index": [Case("GET", "/admin/mail/", admin_only())],
+    # Each user's own notices; another user's notice is not there for them (tests/test_inbox.py).
+    "inbox.index": [Case("GET", "/avisos/", staff_only())],
+    "inbox.mark_all_read": [Case("POST", "/avisos/leer-todo", staff_only())],
+    "inbox.open_item": [Case("POST", "/avisos/999999/abrir", staff_not_found())],
+    "inbox.mark_read": [Case("POST", "/avisos/999999/leido", staff_not_found())],
+    "inbox.mark_unread": [Case("POST", "/avisos/999999/no-leido", staff_not_found())],
     "account_links.forgot": [Case("GET", "/password/forgot", everyone())],
     "account_links.choose": [Case("GET", "/password/set/not-a-token", everyone("status 400"))],
     "mail.show": [Case("GET", "/admin/mail/999999", {**admin_only(), "admin": NOT_FOUND})],

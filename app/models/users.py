@@ -63,6 +63,10 @@ class User(UserMixin, db.Model):
 
     commune: Mapped[Commune | None] = relationship()
 
+    # Unread notices in the inbox: not a column, filled by the sign-in lookup (app/security.py)
+    # that loads the user for each request.
+    inbox_unread = 0
+
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 

@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         calendars,
         health,
+        inbox,
         labels,
         mail,
         main,
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
         review,
         showcase,
         mail,
+        inbox,
     ):
         app.register_blueprint(module.bp)
 
