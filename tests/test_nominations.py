@@ -266,7 +266,7 @@ def test_transition_table_covers_the_whole_lifecycle():
     assert table["withdraw"].side is nomination_states.Side.COMMUNE
     for name in ("approve", "reject", "waitlist", "confirm", "mark_attended", "cancel"):
         assert table[name].side is nomination_states.Side.MALL
-    for state in nomination_states.FINAL_STATES:
+    for state in NominationState.FINAL:
         assert nomination_states.transitions_from(state) == []
 
 

@@ -153,13 +153,6 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 
-# States in which a nomination holds (or may still get) a place: they count against the
-# commune's quota and the entrepreneur's yearly maximum.
-HOLDING_STATES = frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.CONFIRMED, S.WAITLISTED})
-# A week the entrepreneur used (or was given and did not come to).
-USED_WEEK_STATES = frozenset({S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW})
-FINAL_STATES = frozenset({S.REJECTED, S.ATTENDED, S.NO_SHOW, S.WITHDRAWN, S.CANCELLED})
-
 
 def transitions_from(state: NominationState) -> list[Transition]:
     """What people can do from this state (the rules' own moves, creation and promotion,
@@ -221,7 +214,7 @@ def _refuse(nomination: Nomination, transition: Transition, user: User | None, n
         if problem:
             return Conflict, problem
     elif transition.when is When.BEFORE_WEEK_ENDS:
-        if slot.state in (SlotState.COMPLETED, SlotState.CANCELLED) or clock_date(now) > (
+        if slot.state in SlotState.OVER or clock_date(now) > (
             slot.ends_on
         ):
             return Conflict, _("La semana ya terminó o fue cancelada.")

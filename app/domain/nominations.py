@@ -33,13 +33,6 @@ from app.models import (
 )
 
 S = NominationState
-# Main-list nominations that take one of the commune's stands.
-QUOTA_STATES = (S.DRAFT, S.SUBMITTED, S.APPROVED, S.CONFIRMED)
-# Nominations that use (or are on their way to use) one of the entrepreneur's weeks of the year;
-# a reserve that is still only proposed does not.
-_WEEK_TAKING = (S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW)
-_PROPOSED = (S.DRAFT, S.SUBMITTED)
-_LIVE = (S.DRAFT, S.SUBMITTED, S.APPROVED, S.CONFIRMED, S.WAITLISTED)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -115,7 +108,7 @@ def commune_list(slot: Slot, commune_id: int) -> CommuneList:
             .order_by(Nomination.is_reserve, Nomination.position, Nomination.id)
         ).scalars()
     )
-    live = [n for n in rows if n.state in _LIVE or n.state in (S.ATTENDED, S.NO_SHOW)]
+    live = [n for n in rows if n.state in S.HOLDING or n.state in (S.ATTENDED, S.NO_SHOW)]
     listed = {n.entrepreneur_id for n in live}
     return CommuneList(
         main=[n for n in live if not n.is_reserve],
@@ -136,7 +129,7 @@ def used_quota(slot: Slot, commune_id: int) -> int:
             Nomination.slot_id == slot.id,
             Nomination.commune_id == commune_id,
             Nomination.is_reserve.is_(False),
-            Nomination.state.in_(QUOTA_STATES),
+            Nomination.state.in_(S.QUOTA),
         )
     ).scalar_one()
 
@@ -178,7 +171,7 @@ def commune_progress(slot_ids: list[int], commune_id: int) -> dict[int, Progress
         entry = totals.setdefault(
             slot_id, {"nominated": 0, "drafts": 0, "submitted": 0, "seated": 0}
         )
-        if state in QUOTA_STATES and not is_reserve:
+        if state in S.QUOTA and not is_reserve:
             entry["nominated"] += n
         if state is S.DRAFT:
             entry["drafts"] += n
@@ -194,8 +187,8 @@ def weeks_in_year(entrepreneur_ids: list[int], year: int, *, exclude_slot_id: in
     if not entrepreneur_ids:
         return {}
     counted = or_(
-        Nomination.state.in_(_WEEK_TAKING),
-        and_(Nomination.state.in_(_PROPOSED), Nomination.is_reserve.is_(False)),
+        Nomination.state.in_(S.USED_WEEK),
+        and_(Nomination.state.in_(S.PROPOSED), Nomination.is_reserve.is_(False)),
     )
     rows = db.session.execute(
         select(Nomination.entrepreneur_id, func.count())
@@ -387,7 +380,7 @@ def nominate(
             Nomination.slot_id == slot.id,
             Nomination.commune_id == entrepreneur.commune_id,
             Nomination.is_reserve.is_(reserve),
-            Nomination.state.in_(_LIVE),
+            Nomination.state.in_(S.HOLDING),
         )
     ).scalar_one()
     moment = now or clock.now_utc()
@@ -425,7 +418,7 @@ def _renumber(slot: Slot, commune_id: int, reserve: bool) -> list[Nomination]:
                 Nomination.slot_id == slot.id,
                 Nomination.commune_id == commune_id,
                 Nomination.is_reserve.is_(reserve),
-                Nomination.state.in_(_LIVE),
+                Nomination.state.in_(S.HOLDING),
             )
             .order_by(Nomination.position, Nomination.id)
         ).scalars()
@@ -441,7 +434,7 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
         raise Invalid(_("Dirección no válida."))
     _require_commune_actor(by, nomination.commune_id)
     _require_open(nomination.slot, now)
-    if nomination.state not in _PROPOSED:  # the mall has not decided yet, as the page shows
+    if nomination.state not in S.PROPOSED:  # the mall has not decided yet, as the page shows
         raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
     rows = _renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
     index = rows.index(nomination)
@@ -452,7 +445,7 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
         (
             i
             for i in range(index + step, -1 if step < 0 else len(rows), step)
-            if rows[i].state in _PROPOSED
+            if rows[i].state in S.PROPOSED
         ),
         None,
     )
@@ -479,7 +472,7 @@ def set_reserve(
     _require_commune_actor(by, nomination.commune_id)
     slot = nomination.slot
     _require_open(slot, now)
-    if nomination.state not in (S.DRAFT, S.SUBMITTED):
+    if nomination.state not in S.PROPOSED:
         raise Conflict(_("Solo se cambian de lista las nominaciones aún no resueltas."))
     if nomination.is_reserve == reserve:
         return
@@ -591,7 +584,7 @@ def open_lists(user: User, *, today: date) -> list[SlotSummary]:
                 Nomination.state,
                 func.count(),
             )
-            .where(Nomination.slot_id.in_([s.id for s in slots]), Nomination.state.in_(_LIVE))
+            .where(Nomination.slot_id.in_([s.id for s in slots]), Nomination.state.in_(S.HOLDING))
             .group_by(
                 Nomination.slot_id, Nomination.commune_id, Nomination.is_reserve, Nomination.state
             )

@@ -34,10 +34,6 @@ from app.models import (
 from app.notifications import rules
 
 S = NominationState
-# Nominations that hold a stand for the week.
-SEATED = (S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW)
-# A change to these weeks is a change of a published roster: calendars and people must hear.
-PUBLISHED_STATES = (SlotState.PUBLISHED, SlotState.IN_PROGRESS)
 
 
 def lock_slot(slot_id: int) -> Slot:
@@ -132,7 +128,7 @@ def _seated_for_commune(slot_id: int, commune_id: int) -> int:
 
 
 def _roster_changed(slot: Slot, *, by: User | None, what: str, nomination: Nomination) -> None:
-    if slot.state in PUBLISHED_STATES:
+    if slot.state in SlotState.PUBLISHED_AND_OPEN:
         slot.sequence += 1
         audit.record(
             "roster.change",
@@ -242,11 +238,11 @@ def reassign(nomination: Nomination, stand: Stand, *, by: User) -> StandAssignme
     if not nomination_states.acts_for_mall(by):
         raise NotAllowed(_("Solo la coordinación del mall puede hacer esto."))
     slot = lock_slot(nomination.slot_id)
-    if slot.state in (SlotState.COMPLETED, SlotState.CANCELLED):
+    if slot.state in SlotState.OVER:
         raise Conflict(_("La semana ya terminó o fue cancelada: su plano no cambia."))
     nomination = _fresh(nomination)
     current = live_assignment_of(nomination)
-    if nomination.state not in SEATED or current is None:
+    if nomination.state not in S.USED_WEEK or current is None:
         raise Conflict(_("Esta nominación no tiene stand asignado."))
     if current.stand_id == stand.id:
         return current
@@ -292,7 +288,7 @@ def promote_waitlist(
 ) -> list[Nomination]:
     """Fills free stands from the waitlist: the commune that lost a place first, then the
     others in list order. Called under the slot lock."""
-    if slot.state in (SlotState.COMPLETED, SlotState.CANCELLED):
+    if slot.state in SlotState.OVER:
         return []
     waiting = list(
         db.session.execute(

@@ -131,7 +131,7 @@ def update_rule(
         results.append(generate_slots(program, year, by=by))
         # Deadlines follow the new lead time for weeks still taking or awaiting nominations.
         for slot in program.slots:
-            if slot.year == year and slot.state in (SlotState.PLANNED, SlotState.NOMINATIONS_OPEN):
+            if slot.year == year and slot.state in SlotState.REPLANNABLE:
                 slot.nominations_deadline = deadline_for(program, slot.starts_on)
     return results
 
@@ -253,7 +253,7 @@ def move_slot(slot: Slot, starts_on: date, *, by: User, reason: str) -> Slot:
     _require_coordinator(by)
     if not reason.strip():
         raise Invalid(_("Indique el motivo del cambio."), field="reason")
-    if slot.state not in (SlotState.PLANNED, SlotState.NOMINATIONS_OPEN):
+    if slot.state not in SlotState.REPLANNABLE:
         raise Conflict(_("Solo se mueven semanas planificadas o con nominaciones abiertas."))
     program = slot.program
     ends_on = starts_on + timedelta(days=program.week_length_days - 1)

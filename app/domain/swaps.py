@@ -13,9 +13,6 @@ from app.domain.transitions import Transition
 from app.extensions import db
 from app.models import Role, Slot, SlotState, SlotSwap, SwapState, User
 
-OPEN_STATES = (SwapState.REQUESTED, SwapState.ACCEPTED)
-# Only weeks nobody has started nominating for can change hands.
-SWAPPABLE_SLOT_STATES = (SlotState.PLANNED,)
 W = SwapState
 
 TRANSITIONS = {
@@ -24,8 +21,8 @@ TRANSITIONS = {
         Transition("request", frozenset(), W.REQUESTED, _l("Pedir intercambio")),
         Transition("accept", frozenset({W.REQUESTED}), W.ACCEPTED, _l("Aceptar")),
         Transition("approve", frozenset({W.ACCEPTED}), W.APPROVED, _l("Aprobar intercambio")),
-        Transition("reject", frozenset(OPEN_STATES), W.REJECTED, _l("Rechazar")),
-        Transition("withdraw", frozenset(OPEN_STATES), W.CANCELLED, _l("Retirar solicitud")),
+        Transition("reject", W.OPEN, W.REJECTED, _l("Rechazar")),
+        Transition("withdraw", W.OPEN, W.CANCELLED, _l("Retirar solicitud")),
     )
 }
 
@@ -84,11 +81,11 @@ def request_swap(slot_a: Slot, slot_b: Slot, *, by: User, reason: str = "") -> S
     if host_b is None or host_b == host_a:
         raise Invalid(_("La otra semana debe ser turno de otra comuna."), field="other")
     for slot in (slot_a, slot_b):
-        if slot.state not in SWAPPABLE_SLOT_STATES:
+        if slot.state not in SlotState.SWAPPABLE:
             raise Conflict(_("Solo se intercambian semanas que aún están planificadas."))
     pending = db.session.execute(
         select(SlotSwap.id).where(
-            SlotSwap.state.in_(OPEN_STATES),
+            SlotSwap.state.in_(SwapState.OPEN),
             SlotSwap.slot_a_id.in_([slot_a.id, slot_b.id])
             | SlotSwap.slot_b_id.in_([slot_a.id, slot_b.id]),
         )
@@ -144,7 +141,7 @@ def approve_swap(swap: SlotSwap, *, by: User) -> SlotSwap:
     if host_of(slot_a) != swap.from_commune_id or host_of(slot_b) != swap.to_commune_id:
         raise Conflict(_("Las semanas cambiaron de comuna desde la solicitud; pídalo de nuevo."))
     for slot in (slot_a, slot_b):
-        if slot.state not in SWAPPABLE_SLOT_STATES:
+        if slot.state not in SlotState.SWAPPABLE:
             raise Conflict(_("Solo se intercambian semanas que aún están planificadas."))
     reason = _("Intercambio de turnos aprobado")
     set_allocations(
@@ -172,7 +169,7 @@ def open_swaps_for(user: User) -> list[SlotSwap]:
     """Swaps waiting for this user's answer (or, for coordinators, every open one)."""
     query = (
         select(SlotSwap)
-        .where(SlotSwap.state.in_(OPEN_STATES))
+        .where(SlotSwap.state.in_(SwapState.OPEN))
         .order_by(SlotSwap.created_at, SlotSwap.id)
     )
     if user.role is Role.OFFICER:

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.domain import nomination_states
 from app.domain.slot_states import STATE_LABELS
-from app.models import OutboxState, Role, User
+from app.models import NominationState, OutboxState, Role, SlotState, SwapState, User
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrador"),
@@ -28,5 +28,9 @@ def init_app(app: Flask) -> None:
         role_label=role_label,
         slot_state_label=lambda s: str(SLOT_STATE_LABELS[s]),
         nomination_state_label=lambda s: str(NOMINATION_STATE_LABELS[s]),
-        outbox_states=OutboxState,
+        # Templates compare states with the enums (and their named sets), never raw strings.
+        OutboxState=OutboxState,
+        NominationState=NominationState,
+        SlotState=SlotState,
+        SwapState=SwapState,
     )

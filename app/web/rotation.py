@@ -39,6 +39,7 @@ from app.models import (
     Role,
     Slot,
     SlotAllocation,
+    SlotState,
     SlotSwap,
     SwapState,
     Venue,
@@ -360,7 +361,7 @@ def _slot_page_context(slot: Slot) -> dict:
         db.session.execute(
             select(SlotSwap)
             .where(
-                SlotSwap.state.in_(swaps.OPEN_STATES),
+                SlotSwap.state.in_(SwapState.OPEN),
                 (SlotSwap.slot_a_id == slot.id) | (SlotSwap.slot_b_id == slot.id),
             )
             .options(
@@ -375,7 +376,7 @@ def _slot_page_context(slot: Slot) -> dict:
     if (
         user.role is Role.OFFICER
         and rotation.host_of(slot) == user.commune_id
-        and slot.state in swaps.SWAPPABLE_SLOT_STATES
+        and slot.state in SlotState.SWAPPABLE
     ):
         swap_targets = [
             s
@@ -384,7 +385,7 @@ def _slot_page_context(slot: Slot) -> dict:
                 .where(
                     Slot.program_id == program.id,
                     Slot.id != slot.id,
-                    Slot.state.in_(swaps.SWAPPABLE_SLOT_STATES),
+                    Slot.state.in_(SlotState.SWAPPABLE),
                 )
                 .options(selectinload(Slot.allocations).selectinload(SlotAllocation.commune))
                 .order_by(Slot.starts_on)
