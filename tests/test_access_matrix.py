@@ -451,17 +451,12 @@ MATRIX: dict[str, list[Case]] = {
             "/nominations/{reg_own_nomination_id}/fly",
             {**staff_not_found(), "viewer": FORBIDDEN},
         ),
-        # Withdrawing is the commune's act: its officer (and admins), nobody from the mall.
-        # Earlier cases may have withdrawn it already: then the allowed ones get 409.
-        Case(
-            "POST",
-            "/nominations/{reg_other_nomination_id}/withdraw",
-            {**officers_only(), "officer": NOT_FOUND, "admin": (OK, "status 409")},
-        ),
+        # Withdrawing is the commune's act, on its own list (nominations.withdraw): the mall's
+        # decision route has no "withdraw".
         Case(
             "POST",
             "/nominations/{reg_own_nomination_id}/withdraw",
-            {**officers_only(), "officer": (OK, "status 409"), "admin": (OK, "status 409")},
+            {**coordinators_only(), "admin": NOT_FOUND, "coordinator": NOT_FOUND},
         ),
     ],
 }

@@ -410,7 +410,7 @@ def nominate(
     return nomination
 
 
-def _renumber(slot: Slot, commune_id: int, reserve: bool) -> list[Nomination]:
+def renumber(slot: Slot, commune_id: int, reserve: bool) -> list[Nomination]:
     rows = list(
         db.session.execute(
             select(Nomination)
@@ -436,7 +436,7 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
     _require_open(nomination.slot, now)
     if nomination.state not in S.PROPOSED:  # the mall has not decided yet, as the page shows
         raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
-    rows = _renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
+    rows = renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
     index = rows.index(nomination)
     # It trades places with the nearest undecided one: the mall's decisions (an approval, the
     # waiting list's order) stay where they are.
@@ -492,8 +492,8 @@ def set_reserve(
     nomination.is_reserve = reserve
     nomination.position = 10**6  # last of its new list; renumbered just below
     db.session.flush()
-    _renumber(slot, nomination.commune_id, reserve)
-    _renumber(slot, nomination.commune_id, was_reserve)
+    renumber(slot, nomination.commune_id, reserve)
+    renumber(slot, nomination.commune_id, was_reserve)
     db.session.flush()
     audit.record(
         "nomination.to_reserve" if reserve else "nomination.to_main",
@@ -542,11 +542,11 @@ def submit_list(
 def withdraw(
     nomination: Nomination, *, by: User, reason: str = "", now: datetime | None = None
 ) -> None:
-    from app.domain import review  # the mall's side: frees the stand, promotes the waitlist
+    """The commune takes a nomination off its list (review.decide does it, as for the mall's
+    decisions: the list closes up, a stand is freed and the waitlist promoted)."""
+    from app.domain import review
 
-    was_reserve = nomination.is_reserve
     review.decide(nomination, "withdraw", by=by, reason=reason, now=now)
-    _renumber(nomination.slot, nomination.commune_id, was_reserve)
     db.session.flush()
 
 

@@ -263,8 +263,8 @@ def decide(
     nomination: Nomination, action: str, *, by: User, reason: str = "", now: datetime | None = None
 ) -> list[Nomination]:
     """reject, waitlist, confirm, mark_attended, mark_no_show, cancel (mall) and withdraw
-    (commune). Frees the stand of a leaving nomination and promotes the waitlist; returns
-    the nominations promoted."""
+    (commune): the one place these happen. Closes up the list a nomination leaves, frees its
+    stand and promotes the waitlist; returns the nominations promoted."""
     if action == "approve":
         approve(nomination, by=by, now=now)
         return []
@@ -272,6 +272,11 @@ def decide(
     nomination = _fresh(nomination)
     nomination_states.apply(nomination, action, by=by, reason=reason, now=now)
     promoted: list[Nomination] = []
+    if nomination.state in S.RELEASED:
+        # It leaves its commune's list: the others close up (positions stay 0, 1, 2 …).
+        from app.domain.nominations import renumber
+
+        renumber(slot, nomination.commune_id, nomination.is_reserve)
     if nomination.state in (S.WITHDRAWN, S.CANCELLED, S.REJECTED):
         assignment = live_assignment_of(nomination)
         if assignment is not None:

@@ -37,7 +37,6 @@ MALL_ACTIONS = (
     "mark_attended",
     "mark_no_show",
 )
-ACTIONS = (*MALL_ACTIONS, "withdraw")
 # Order of the groups inside each commune: what needs a decision first.
 STATE_ORDER = [
     S.SUBMITTED,
@@ -166,16 +165,14 @@ def _row_response(
 
 
 @bp.route("/nominations/<int:nomination_id>/<action>", methods=["POST"])
-@roles(Role.ADMIN, Role.COORDINATOR, Role.OFFICER)
+@roles(Role.ADMIN, Role.COORDINATOR)
 def act(nomination_id: int, action: str):
-    if action not in ACTIONS:
+    """The mall's decisions. A commune withdraws through its own list (nominations.withdraw),
+    the one withdraw route."""
+    if action not in MALL_ACTIONS:
         abort(404)
     user = actor()
-    nomination = db.session.get(Nomination, nomination_id)
-    if nomination is None or (
-        user.role is Role.OFFICER and nomination.commune_id != user.commune_id
-    ):
-        abort(404)  # another commune's nomination does not exist for an officer
+    nomination = db.session.get(Nomination, nomination_id) or abort(404)
     try:
         if action == "approve":
             stand = None
@@ -207,12 +204,6 @@ def act(nomination_id: int, action: str):
     if is_htmx():
         return _row_response(nomination, message=message, promoted=promoted)
     flash(message, "success")
-    if user.role is Role.OFFICER:
-        return redirect(
-            url_for(
-                "nominations.show", slot_id=nomination.slot_id, commune_id=nomination.commune_id
-            )
-        )
     return redirect(url_for("review.queue", slot_id=nomination.slot_id))
 
 
