@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import clock
-from app.domain import audit, nomination_states, registry
-from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
+from app.domain import audit, nomination_states, policy, registry
+from app.domain.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.i18n import fmt_date, fmt_week
 from app.models import (
@@ -25,7 +25,6 @@ from app.models import (
     Entrepreneur,
     Nomination,
     NominationState,
-    Role,
     Slot,
     SlotAllocation,
     SlotState,
@@ -58,8 +57,9 @@ def get_commune_slot(slot_id: int, commune_id: int, *, user: User) -> tuple[Slot
 
     An officer asking about another commune gets NotFound, as if it did not exist.
     """
-    if user.role is Role.OFFICER and user.commune_id != commune_id:
-        raise NotFound(_("Esa lista de nominaciones no existe o no es de su comuna."))
+    policy.require_visible(
+        user, commune_id, _("Esa lista de nominaciones no existe o no es de su comuna.")
+    )
     slot = get_slot(slot_id)
     allocation = allocation_for(slot, commune_id)
     commune = db.session.get(Commune, commune_id)
@@ -77,8 +77,8 @@ def get_nomination(nomination_id: int, *, user: User) -> Nomination:
             selectinload(Nomination.entrepreneur).selectinload(Entrepreneur.category),
         )
     )
-    if user.role is Role.OFFICER:
-        query = query.where(Nomination.commune_id == user.commune_id)
+    if (own := policy.commune_scope(user)) is not None:
+        query = query.where(Nomination.commune_id == own)
     nomination = db.session.execute(query).scalar_one_or_none()
     if nomination is None:
         raise NotFound(_("Esa nominación no existe o no pertenece a su comuna."))
@@ -317,10 +317,13 @@ def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) ->
 
 
 def _require_commune_actor(user: User, commune_id: int) -> None:
-    if not nomination_states.acts_for_commune(user, commune_id):
-        if user.role is Role.OFFICER:
-            raise NotFound(_("Esa lista de nominaciones no existe o no es de su comuna."))
-        raise NotAllowed(_("Solo la comuna puede nominar a sus emprendedores."))
+    policy.require_visible(
+        user, commune_id, _("Esa lista de nominaciones no existe o no es de su comuna.")
+    )
+    policy.require(
+        policy.can_act_for_commune(user, commune_id),
+        _("Solo la comuna puede nominar a sus emprendedores."),
+    )
 
 
 def _require_open(slot: Slot, now: datetime | None) -> None:
@@ -599,7 +602,7 @@ def open_lists(user: User, *, today: date) -> list[SlotSummary]:
         for allocation in sorted(slot.allocations, key=lambda a: a.commune.name):
             if allocation.stands <= 0:
                 continue
-            if user.role is Role.OFFICER and allocation.commune_id != user.commune_id:
+            if not policy.sees_commune(user, allocation.commune_id):
                 continue
             main, reserve, drafts = counts.get((slot.id, allocation.commune_id), [0, 0, 0])
             result.append(

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
-from app.domain import audit, nomination_states, stands
+from app.domain import audit, nomination_states, policy, stands
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.models import (
@@ -194,7 +194,7 @@ def approve(
 ) -> StandAssignment:
     """Approves a submitted or waitlisted nomination and gives it a stand (matched to needs
     unless one is named). Raises Conflict when the week is full or the state changed."""
-    if not nomination_states.acts_for_mall(by):
+    if not policy.runs_the_mall(by):
         raise NotAllowed(_("Solo la coordinación del mall puede hacer esto."))
     slot = lock_slot(nomination.slot_id)
     nomination = _fresh(nomination)
@@ -235,7 +235,7 @@ def approve(
 
 def reassign(nomination: Nomination, stand: Stand, *, by: User) -> StandAssignment:
     """Moves a seated nomination to another free stand of the same week."""
-    if not nomination_states.acts_for_mall(by):
+    if not policy.runs_the_mall(by):
         raise NotAllowed(_("Solo la coordinación del mall puede hacer esto."))
     slot = lock_slot(nomination.slot_id)
     if slot.state in SlotState.OVER:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
 from app.clock import VENUE_TZ
-from app.domain import audit, weeks
+from app.domain import audit, policy, weeks
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.domain.rotation_planner import (
     CommuneInput,
@@ -657,7 +657,7 @@ def set_allocations(
 
 
 def _check_overridable(slot: Slot, by: User) -> None:
-    if not by.is_coordinator:
+    if not policy.runs_the_mall(by):
         raise NotAllowed(_("Solo los coordinadores del mall cambian la planificación."))
     if slot.state not in SlotState.REPLANNABLE:
         raise Conflict(_("Esta semana ya no se puede replanificar: sus nominaciones cerraron."))

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.domain import audit
+from app.domain import audit, policy
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.domain.rotation import (
     GenerationResult,
@@ -25,7 +25,6 @@ from app.models import (
     Commune,
     CommuneUnavailability,
     Program,
-    Role,
     Slot,
     SlotState,
     User,
@@ -34,8 +33,9 @@ from app.models import (
 
 
 def _require_coordinator(by: User) -> None:
-    if not by.is_coordinator:
-        raise NotAllowed(_("Solo los coordinadores del mall cambian la rotación."))
+    policy.require(
+        policy.runs_the_mall(by), _("Solo los coordinadores del mall cambian la rotación.")
+    )
 
 
 def _check_month(year: int, month: int, program: Program) -> None:
@@ -198,14 +198,10 @@ def remove_blackout(blackout: Blackout, *, by: User) -> None:
     db.session.flush()
 
 
-def may_edit_unavailability(user: User, commune_id: int) -> bool:
-    return user.is_coordinator or (user.role is Role.OFFICER and user.commune_id == commune_id)
-
-
 def add_unavailability(
     program: Program, commune: Commune, year: int, month: int, *, by: User, reason: str
 ) -> CommuneUnavailability:
-    if not may_edit_unavailability(by, commune.id):
+    if not policy.can_edit_unavailability(by, commune.id):
         raise NotAllowed(_("Solo puede declarar meses no disponibles de su comuna."))
     _check_month(year, month, program)
     exists = db.session.execute(
@@ -235,7 +231,7 @@ def add_unavailability(
 
 
 def remove_unavailability(row: CommuneUnavailability, *, by: User) -> None:
-    if not may_edit_unavailability(by, row.commune_id):
+    if not policy.can_edit_unavailability(by, row.commune_id):
         raise NotAllowed(_("Solo puede declarar meses no disponibles de su comuna."))
     audit.record(
         "commune.available",

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.domain import transitions
+from app.domain import policy, transitions
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.domain.rotation import host_of, set_allocations
 from app.domain.transitions import Transition
@@ -27,26 +27,23 @@ TRANSITIONS = {
 }
 
 
-def _officer_of(user: User, *commune_ids: int | None) -> bool:
-    return user.role is Role.OFFICER and user.commune_id in commune_ids
-
-
 def _refuse(swap: SlotSwap, transition: Transition, by: User | None, _now):
     if by is None:
         return NotAllowed, _("Un intercambio lo deciden personas.")
     if not transition.creates and swap.state not in transition.sources:
         return Conflict, _("Este intercambio ya no está pendiente de esa decisión.")
     name = transition.name
-    if name == "request" and not _officer_of(by, swap.from_commune_id):
+    if name == "request" and not policy.is_officer_of(by, swap.from_commune_id):
         return NotAllowed, _("Solo puede ofrecer semanas de su propia comuna.")
-    if name == "accept" and not _officer_of(by, swap.to_commune_id):
+    if name == "accept" and not policy.is_officer_of(by, swap.to_commune_id):
         return Conflict, _("Este intercambio ya no espera la respuesta de su comuna.")
-    if name == "approve" and not by.is_coordinator:
+    if name == "approve" and not policy.runs_the_mall(by):
         return Conflict, _("Este intercambio no está listo para aprobarse.")
     if name == "withdraw" and by.id != swap.requested_by_id:
         return Conflict, _("Solo quien pidió el intercambio puede retirarlo.")
     if name == "reject" and not (
-        by.is_coordinator or _officer_of(by, swap.from_commune_id, swap.to_commune_id)
+        policy.runs_the_mall(by)
+        or policy.is_officer_of(by, swap.from_commune_id, swap.to_commune_id)
     ):
         return Conflict, _("Este intercambio ya no se puede rechazar.")
     return None
@@ -172,9 +169,6 @@ def open_swaps_for(user: User) -> list[SlotSwap]:
         .where(SlotSwap.state.in_(SwapState.OPEN))
         .order_by(SlotSwap.created_at, SlotSwap.id)
     )
-    if user.role is Role.OFFICER:
-        query = query.where(
-            (SlotSwap.from_commune_id == user.commune_id)
-            | (SlotSwap.to_commune_id == user.commune_id)
-        )
+    if (own := policy.commune_scope(user)) is not None:
+        query = query.where((SlotSwap.from_commune_id == own) | (SlotSwap.to_commune_id == own))
     return list(db.session.execute(query).scalars())

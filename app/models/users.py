@@ -79,10 +79,6 @@ class User(UserMixin, db.Model):
         return self.role is Role.ADMIN
 
     @property
-    def is_coordinator(self) -> bool:
-        return self.role in (Role.COORDINATOR, Role.ADMIN)
-
-    @property
     def is_officer(self) -> bool:
         return self.role is Role.OFFICER
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.domain import nomination_states, review
+from app.domain import nomination_states, policy, review
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db
 from app.models import (
@@ -135,7 +135,7 @@ def queue_context(slot: Slot) -> dict:
             for t in nomination_states.transitions_from(n.state)
             if t.name in MALL_ACTIONS and nomination_states.can(n, t.name, user)
         ],
-        "can_act": nomination_states.acts_for_mall(user),
+        "can_act": policy.runs_the_mall(user),
     }
 
 
@@ -165,7 +165,7 @@ def _row_response(
 
 
 @bp.route("/nominations/<int:nomination_id>/<action>", methods=["POST"])
-@roles(Role.ADMIN, Role.COORDINATOR)
+@roles(*policy.MALL)
 def act(nomination_id: int, action: str):
     """The mall's decisions. A commune withdraws through its own list (nominations.withdraw),
     the one withdraw route."""
@@ -208,7 +208,7 @@ def act(nomination_id: int, action: str):
 
 
 @bp.route("/nominations/<int:nomination_id>/stand", methods=["GET"])
-@roles(Role.ADMIN, Role.COORDINATOR)
+@roles(*policy.MALL)
 def stand_form(nomination_id: int):
     """The free stands that suit this nomination, as a small form swapped into its row."""
     nomination = db.session.get(Nomination, nomination_id) or abort(404)
@@ -223,7 +223,7 @@ def stand_form(nomination_id: int):
 
 
 @bp.route("/nominations/<int:nomination_id>/stand", methods=["POST"])
-@roles(Role.ADMIN, Role.COORDINATOR)
+@roles(*policy.MALL)
 def change_stand(nomination_id: int):
     nomination = db.session.get(Nomination, nomination_id) or abort(404)
     stand = db.session.get(Stand, params.form_id("stand_id") or 0)
@@ -247,7 +247,7 @@ def change_stand(nomination_id: int):
 
 
 @bp.route("/review/slots/<int:slot_id>/bulk-approve", methods=["POST"])
-@roles(Role.ADMIN, Role.COORDINATOR)
+@roles(*policy.MALL)
 def bulk_approve(slot_id: int):
     """Approves the ticked nominations one by one: each in its own savepoint, so one full
     week or changed state does not undo the others; reports what did not go through."""
