@@ -18,7 +18,7 @@ from app.models import (
     SlotAllocation,
     Stand,
 )
-from app.web import page_cache, params
+from app.web import actions, page_cache, params
 from app.web.access import actor, roles
 from app.web.htmx import is_htmx
 
@@ -99,34 +99,45 @@ def act(nomination_id: int, action: str):
         abort(404)
     user = actor()
     nomination = db.session.get(Nomination, nomination_id) or abort(404)
-    try:
+
+    def decide() -> list[Nomination]:
         if action == "approve":
             stand = None
             if stand_id := params.form_id("stand_id"):
                 stand = db.session.get(Stand, stand_id) or abort(404)
             review.approve(nomination, by=user, stand=stand)
-            promoted = []
-        else:
-            promoted = review.decide(
-                nomination, action, by=user, reason=request.form.get("reason", "")
+            return []
+        return review.decide(nomination, action, by=user, reason=request.form.get("reason", ""))
+
+    def done(promoted: list[Nomination]):
+        message = _(
+            "%(name)s: %(state)s.",
+            name=nomination.entrepreneur.business_name,
+            state=nomination_states.state_label(nomination.state).lower(),
+        )
+        if promoted:
+            message += " " + _(
+                "Pasa de la lista de espera: %(names)s.",
+                names=", ".join(p.entrepreneur.business_name for p in promoted),
             )
-    except DomainError as exc:
-        db.session.rollback()
+        return _answer(nomination, message, promoted)
+
+    return actions.run(decide, done=done, refused=_refused_on_row(nomination_id))
+
+
+def _refused_on_row(nomination_id: int):
+    """The row with why the decision was refused, for htmx; else the error page."""
+
+    def refused(exc: DomainError):
         if not is_htmx():
-            raise
+            raise exc
         nomination = db.session.get(Nomination, nomination_id)
         return _row_response(nomination, error=exc.message, status=exc.status)
-    db.session.commit()
-    message = _(
-        "%(name)s: %(state)s.",
-        name=nomination.entrepreneur.business_name,
-        state=nomination_states.state_label(nomination.state).lower(),
-    )
-    if promoted:
-        message += " " + _(
-            "Pasa de la lista de espera: %(names)s.",
-            names=", ".join(p.entrepreneur.business_name for p in promoted),
-        )
+
+    return refused
+
+
+def _answer(nomination: Nomination, message: str, promoted: list[Nomination] | None = None):
     if is_htmx():
         return _row_response(nomination, message=message, promoted=promoted)
     flash(message, "success")
@@ -153,23 +164,17 @@ def stand_form(nomination_id: int):
 def change_stand(nomination_id: int):
     nomination = db.session.get(Nomination, nomination_id) or abort(404)
     stand = db.session.get(Stand, params.form_id("stand_id") or 0)
-    try:
+
+    def reassign() -> None:
         if stand is None:
             raise Invalid(_("Elija un stand."))
         review.reassign(nomination, stand, by=actor())
-    except DomainError as exc:
-        db.session.rollback()
-        if not is_htmx():
-            raise
-        return _row_response(
-            db.session.get(Nomination, nomination_id), error=exc.message, status=exc.status
-        )
-    db.session.commit()
-    message = _("Stand %(c)s asignado.", c=stand.code)
-    if is_htmx():
-        return _row_response(nomination, message=message)
-    flash(message, "success")
-    return redirect(url_for("review.queue", slot_id=nomination.slot_id))
+
+    return actions.run(
+        reassign,
+        done=lambda _result: _answer(nomination, _("Stand %(c)s asignado.", c=stand.code)),
+        refused=_refused_on_row(nomination_id),
+    )
 
 
 @bp.route("/review/slots/<int:slot_id>/bulk-approve", methods=["POST"])
