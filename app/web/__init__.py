@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
         nominations,
         params,
         registry,
+        reports,
         review,
         rotation,
         showcase,
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
         review,
         showcase,
         mail,
+        reports,
     ):
         app.register_blueprint(module.bp)
 
