@@ -146,7 +146,7 @@ def build(user: User, filters: Filters) -> Report:
     commune_id = filters.commune.id if filters.commune else None
     communes = list(db.session.execute(select(Commune).order_by(Commune.name)).scalars())
     years_available = list(
-        db.session.execute(select(distinct(Slot.year)).order_by(Slot.year)).scalars()
+        db.session.execute(select(Slot.year).distinct().order_by(Slot.year)).scalars()
     )
 
     def in_year(query, column=Slot.year):
