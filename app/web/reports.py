@@ -69,13 +69,16 @@ def index():
     )
 
 
-def page_rows(table: reports.Table) -> list[list[tuple[str, bool]]]:
-    """The table's cells as the page shows them, and whether each is a number (aligned right),
-    formatted here once: a template call per cell is what made a twenty-year page slow."""
+_CELL_CLASS = {"text": "", "date": "nowrap"}  # numbers: "num", aligned right
+
+
+def page_rows(table: reports.Table) -> list[list[tuple[str, str]]]:
+    """The table's cells as the page shows them, with each one's class, formatted here once:
+    a template call per cell is what made a twenty-year page slow."""
     kinds = [c.kind for c in table.columns]
-    numeric = [kind not in ("text", "date") for kind in kinds]
+    classes = [_CELL_CLASS.get(kind, "num") for kind in kinds]
     return [
-        [(cell(v, k), n) for v, k, n in zip(row, kinds, numeric, strict=True)] for row in table.rows
+        [(cell(v, k), c) for v, k, c in zip(row, kinds, classes, strict=True)] for row in table.rows
     ]
 
 
