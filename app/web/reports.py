@@ -16,7 +16,7 @@ from app.domain import exports, reports, showcase
 from app.domain import stands as stand_ops
 from app.domain.errors import Invalid, NotFound
 from app.extensions import db
-from app.i18n import fmt_date
+from app.i18n import current_lang, fmt_date
 from app.models import Commune, Role, Slot, SlotAllocation
 from app.web import params
 from app.web.access import actor, roles, staff
@@ -169,8 +169,10 @@ def _chart(id, title, description, rows, legend) -> Chart:
 
 
 def _number(value: float, digits: int = 0) -> str:
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "\u2009").replace(".", ",")
+    """Thousands apart by a thin space (unambiguous in both languages), the decimal comma in
+    Spanish and point in English."""
+    text = f"{value:,.{digits}f}".replace(",", "\u2009")
+    return text if current_lang() == "en" else text.replace(".", ",")
 
 
 def _percent(value: float | None) -> str:
