@@ -11,8 +11,9 @@ What each figure counts:
   attended or no-show: nomination_states.USED_WEEK_STATES); fill rate = assigned / offered;
 - *attendance* is what the coordinators record on each nomination (attended / no-show); an
   assigned nomination of a held week with neither is counted as "not recorded";
-- *entrepreneurs* are distinct people with a stand in a held week; *repeat* ones had two or
-  more such weeks in the selection;
+- *entrepreneurs* are distinct people with a stand in a held week, under the commune that
+  nominated them; *repeat* ones had two or more such weeks in the selection (in a year's row:
+  in that year);
 - *waitlist promotions* are nominations moved from the waiting list to a stand, by the
   waitlist rule or by a coordinator approving from it (read from the audit trail);
 - *rejections* are nominations in the rejected state, grouped by the reason given;
@@ -195,7 +196,7 @@ def build(user: User, filters: Filters) -> Report:
 
     people_by_year = people_by(Nomination.commune_id, Slot.year)
     people_by_commune = people_by(Nomination.commune_id)
-    # 5. Rejections by the reason given.
+    # 6. Rejections by the reason given.
     reason_query = in_year(
         select(Nomination.reason, func.count())
         .join(Slot, Slot.id == Nomination.slot_id)
@@ -205,7 +206,7 @@ def build(user: User, filters: Filters) -> Report:
     if commune_id is not None:
         reason_query = reason_query.where(Nomination.commune_id == commune_id)
     reasons = db.session.execute(reason_query).all()
-    # 6. Promotions from the waiting list, by week and commune (from the audit trail).
+    # 7. Promotions from the waiting list, by week and commune (from the audit trail).
     promoted = db.session.execute(
         in_year(
             select(
@@ -348,8 +349,8 @@ def _reasons(rows) -> list[tuple[str, int]]:
     """Reasons as people typed them, merged when they differ only in case or spaces; the
     most frequent first, the tail summed as "other reasons"."""
     merged: Counter[str] = Counter()
-    spelling: dict[str, str] = {}
-    for reason, n in rows:
+    spelling: dict[str, str] = {}  # the most frequent way of writing it (then A before a)
+    for reason, n in sorted(rows, key=lambda row: (-row[1], row[0] or "")):
         text = " ".join((reason or "").split())
         key = text.casefold()
         spelling.setdefault(key, text or _("(sin motivo)"))
