@@ -283,6 +283,28 @@ MATRIX: dict[str, list[Case]] = {
             },
         ),
     ],
+    # The board's reports: every signed-in role (an officer's are their commune's).
+    "reports.index": [
+        Case("GET", "/reports/", staff_only()),
+        Case("GET", "/reports/?year=2027&commune={meli_id}", staff_only()),
+    ],
+    "reports.export": [
+        Case("GET", "/reports/comunas.csv", staff_only()),
+        Case("GET", "/reports/semanas.xlsx?year=2027", staff_only()),
+        Case("GET", "/reports/otra.csv", everyone(NOT_FOUND)),  # no such report: no route
+    ],
+    "reports.roster": [
+        Case("GET", "/reports/weeks/{reg_slot_id}/roster", staff_only()),
+        Case("GET", "/reports/weeks/999999/roster", staff_not_found()),
+    ],
+    "reports.roster_export": [
+        Case("GET", "/reports/weeks/{reg_slot_id}/roster.xlsx", staff_only()),
+        Case("GET", "/reports/weeks/{reg_slot_id}/roster.csv", staff_only()),
+    ],
+    "reports.poster": [
+        Case("GET", "/reports/weeks/{slot_id}/poster", staff_only()),
+        Case("GET", "/reports/weeks/999999/poster", staff_not_found()),
+    ],
     "rotation.slot": [
         Case("GET", "/rotation/slots/{slot_id}", staff_only()),
         Case("GET", "/rotation/slots/999999", staff_not_found()),

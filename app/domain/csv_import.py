@@ -652,7 +652,7 @@ def export_csv(user: User, *, commune_id: int | None = None) -> str:
                 row.append(value or "")
         row.append(communes.get(e.commune_id, ""))
         # Every cell, whatever its column: a category or commune name is text people typed too.
-        writer.writerow([_safe_cell(cell) for cell in row])
+        writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue()
 
 
@@ -661,10 +661,10 @@ def export_csv(user: User, *, commune_id: int | None = None) -> str:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe_cell(text: str) -> str:
+def safe_cell(text: str) -> str:
     return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 
 def _unquoted(text: str) -> str:
-    """An exported cell read back: the quote _safe_cell added is not part of the value."""
+    """An exported cell read back: the quote safe_cell added is not part of the value."""
     return text[1:] if text[:1] == "'" and text[1:2] in _FORMULA_STARTS else text

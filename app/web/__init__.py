@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
         nominations,
         params,
         registry,
+        reports,
         review,
         rotation,
         showcase,
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         showcase,
         mail,
         inbox,
+        reports,
     ):
         app.register_blueprint(module.bp)
 
