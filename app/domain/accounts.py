@@ -70,6 +70,7 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
+    user.previous_login_at = user.last_login_at
     user.last_login_at = utcnow()
     return user
 

@@ -35,7 +35,9 @@ from app.models import (
     Role,
     User,
 )
+from app.models.registry import entrepreneur_search_text
 
+_SEARCHED = ("business_name", "owner_name", "email")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 CHUNK = 500
@@ -747,6 +749,11 @@ def commit_import(batch: RegistryImport, *, by: User) -> ImportSummary:
         else:
             # An import is an edit: a form opened before it must not save over it.
             current = registered[row.rut]
+            if values.keys() & {"business_name", "owner_name", "email"}:
+                # A bulk update runs no ORM hooks: the search text is written here.
+                values["search_text"] = entrepreneur_search_text(
+                    *(values.get(k, getattr(current, k)) for k in _SEARCHED)
+                )
             update_rows.append(
                 {**values, "id": row.entrepreneur_id, "version": current.version + 1}
             )

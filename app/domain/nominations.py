@@ -262,8 +262,23 @@ class Candidate:
         return self.weeks == 0
 
 
-def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) -> list[Candidate]:
-    """The commune's entrepreneurs for this slot, those who have never been first.
+CANDIDATES_SHOWN = 30
+
+
+def candidates(
+    slot: Slot, commune: Commune, *, q: str = "", limit: int = CANDIDATES_SHOWN
+) -> list[Candidate]:
+    return candidate_page(slot, commune, q=q, limit=limit)[0]
+
+
+def candidate_page(
+    slot: Slot, commune: Commune, *, q: str = "", limit: int = CANDIDATES_SHOWN
+) -> tuple[list[Candidate], int]:
+    """The commune's entrepreneurs for this slot (the first ``limit``, and how many match),
+    those who have never been first.
+
+    The search ignores case and accents ("oscar" finds "Óscar") and looks through the whole
+    registry, not only the first page.
 
     The hint: people who have not been to the mall yet rank above repeat participants, then
     those whose last week is longest ago; anyone with no-shows goes after those without.
@@ -279,8 +294,7 @@ def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) ->
         like = f"%{text.lower()}%"
         query = query.where(
             or_(
-                func.lower(Entrepreneur.business_name).contains(text.lower(), autoescape=True),
-                func.lower(Entrepreneur.owner_name).contains(text.lower(), autoescape=True),
+                registry.text_matches(text),
                 Entrepreneur.rut.like(like.replace(".", "")),
             )
         )
@@ -317,7 +331,7 @@ def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) ->
             c.entrepreneur.business_name.lower(),
         )
     )
-    return result[:limit]
+    return result[:limit], len(result)
 
 
 # --- the commune's operations ---------------------------------------------------------------
