@@ -7,7 +7,7 @@ through ``nomination_states.apply`` so every one is checked and audited the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -29,6 +29,8 @@ from app.models import (
     Slot,
     SlotAllocation,
     SlotState,
+    Stand,
+    StandAssignment,
     User,
 )
 
@@ -97,10 +99,23 @@ class CommuneList:
     main: list[Nomination]
     reserve: list[Nomination]
     closed: list[Nomination]  # withdrawn, rejected, cancelled: shown apart, for the record
+    stands: dict[int, str] = field(default_factory=dict)  # nomination id → stand code given
 
     @property
     def drafts(self) -> list[Nomination]:
         return [n for n in self.main + self.reserve if n.state is S.DRAFT]
+
+    def turned_down(self, reserve: bool) -> list[Nomination]:
+        """Rejected or cancelled by the mall: shown in their list, with the reason."""
+        return [
+            n
+            for n in self.closed
+            if n.state in (S.REJECTED, S.CANCELLED) and n.is_reserve is reserve
+        ]
+
+    @property
+    def withdrawn(self) -> list[Nomination]:
+        return [n for n in self.closed if n.state not in (S.REJECTED, S.CANCELLED)]
 
 
 def commune_list(slot: Slot, commune_id: int) -> CommuneList:
@@ -117,7 +132,23 @@ def commune_list(slot: Slot, commune_id: int) -> CommuneList:
     )
     live = [n for n in rows if n.state in _LIVE or n.state in (S.ATTENDED, S.NO_SHOW)]
     listed = {n.entrepreneur_id for n in live}
+    given = [n.id for n in live if n.state in (S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW)]
+    stands = (
+        dict(
+            db.session.execute(
+                select(StandAssignment.nomination_id, Stand.code)
+                .join(Stand, Stand.id == StandAssignment.stand_id)
+                .where(
+                    StandAssignment.nomination_id.in_(given),
+                    StandAssignment.released_at.is_(None),
+                )
+            ).all()
+        )
+        if given
+        else {}
+    )
     return CommuneList(
+        stands=stands,
         main=[n for n in live if not n.is_reserve],
         reserve=[n for n in live if n.is_reserve],
         # Someone the commune withdrew and nominated again is on the lists above, not also
