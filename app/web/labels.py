@@ -28,5 +28,6 @@ def init_app(app: Flask) -> None:
         role_label=role_label,
         slot_state_label=lambda s: str(SLOT_STATE_LABELS[s]),
         nomination_state_label=lambda s: str(NOMINATION_STATE_LABELS[s]),
+        nomination_state_help=nomination_states.STATE_HELP,
         outbox_states=OutboxState,
     )
