@@ -95,7 +95,11 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.AccountInactive as exc:
+            form.password.errors.append(exc.message)
+            return render_template("auth/login.html", form=form), 403
         if user is not None:
             db.session.commit()
             _start_session(user)
