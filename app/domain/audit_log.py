@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.extensions import db
 from app.models import AuditEvent, Entrepreneur, Role, User
 
@@ -28,9 +29,21 @@ def search(
     commune_id: int | None = None,
     entrepreneur_id: int | None = None,
     action_prefix: str | None = None,
+    actor_id: int | None = None,
+    week_of: date | None = None,
     page: int = 1,
 ) -> AuditPage:
+    """One page of the trail, newest first. ``week_of``: the changes made in the week (Monday
+    to Sunday at the mall) that holds this day."""
     query = select(AuditEvent)
+    if actor_id:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if week_of:
+        monday = week_of - timedelta(days=week_of.weekday())
+        query = query.where(
+            AuditEvent.at >= clock.venue_midnight(monday),
+            AuditEvent.at < clock.venue_midnight(monday + timedelta(days=7)),
+        )
     if slot_id:
         query = query.where(AuditEvent.slot_id == slot_id)
     if commune_id:
@@ -49,6 +62,12 @@ def search(
         .limit(PAGE_SIZE)
     ).scalars()
     return AuditPage(list(events), page, pages, total)
+
+
+def recent_weeks(today: date, count: int = 12) -> list[date]:
+    """The Mondays of this week and the ``count - 1`` before it: the week filter's choices."""
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=n) for n in range(count)]
 
 
 # --- the trail as people read it ------------------------------------------------------------

@@ -75,7 +75,12 @@ def action_label(action: str) -> str:
     return str(ACTIONS.get(action, action))
 
 
-def describe(values: dict[str, Any] | None, communes: dict[int, str]) -> str:
+def describe(
+    values: dict[str, Any] | None,
+    communes: dict[int, str],
+    *,
+    people: dict[int, str] | None = None,
+) -> str:
     """{'host': 3, 'quotas': {'3': 24}} → 'host: Curacaví · quotas: Curacaví 24'."""
     if not values:
         return ""
@@ -90,6 +95,8 @@ def describe(values: dict[str, Any] | None, communes: dict[int, str]) -> str:
     for key, value in values.items():
         if key in _COMMUNE_KEYS and value is not None:
             text = name(value)
+        elif key == "caused_by" and people and value in people:
+            text = people[value]
         elif isinstance(value, dict):
             text = ", ".join(f"{name(k)} {v}" for k, v in value.items()) or "—"
         elif value is None:
