@@ -517,6 +517,42 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
     )
 
 
+def move_to(nomination: Nomination, place: int, *, by: User, now: datetime | None = None) -> None:
+    """Moves a nomination to ``place`` (1 = first) of its list in one step: on a phone, taking
+    the tenth to the top is one tap, not nine. The mall's decisions stay where they are; the
+    undecided ones shift around them."""
+    _require_commune_actor(by, nomination.commune_id)
+    _require_open(nomination.slot, now)
+    if nomination.state not in _PROPOSED:
+        raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
+    rows = _renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
+    index = rows.index(nomination)
+    target = min(max(place - 1, 0), len(rows) - 1)
+    free = [i for i, row in enumerate(rows) if row.state in _PROPOSED]
+    order = [rows[i] for i in free if i != index]
+    if target <= index:
+        k = sum(1 for i in free if i < target)
+    else:
+        k = sum(1 for i in free if i <= target) - 1
+    order.insert(k, nomination)
+    positions = [rows[i].position for i in free]
+    for row, position in zip(order, positions, strict=True):
+        row.position = position
+    db.session.flush()
+    new_index = free[k]
+    if new_index != index:
+        audit.record(
+            "nomination.reorder",
+            nomination,
+            actor=by,
+            before={"position": index},
+            after={"position": new_index},
+            slot_id=nomination.slot_id,
+            commune_id=nomination.commune_id,
+            entrepreneur_id=nomination.entrepreneur_id,
+        )
+
+
 def set_reserve(
     nomination: Nomination, reserve: bool, *, by: User, now: datetime | None = None
 ) -> None:

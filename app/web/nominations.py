@@ -29,6 +29,7 @@ class NominateForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     direction = HiddenField(validators=[DataRequired()])
+    place = IntegerField(validators=[Optional(), NumberRange(min=1, max=1000)])
 
 
 class ReserveForm(FlaskForm):
@@ -206,7 +207,10 @@ def _checked(form: FlaskForm) -> FlaskForm:
 def move(nomination_id: int):
     def action(nomination: Nomination, user):
         form = _checked(MoveForm())
-        nominations.move(nomination, form.direction.data, by=user)
+        if form.direction.data == "to" and form.place.data:
+            nominations.move_to(nomination, form.place.data, by=user)
+        else:
+            nominations.move(nomination, form.direction.data, by=user)
 
     return _nomination_action(nomination_id, action)
 
