@@ -63,6 +63,13 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    @login_manager.unauthorized_handler
+    def signed_out():
+        # Back to where the person was, with what they typed (app/web/session_expiry.py).
+        from app.web import session_expiry
+
+        return session_expiry.expired()
+
     @login_manager.user_loader
     def load_user(session_id: str):
         from app.domain import changes

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app import clock
 from app.domain import nomination_states, nominations
 from app.domain.errors import Conflict, NotAllowed, NotFound
+from app.domain.rut import check_digit
 from app.models import AuditEvent, Nomination, NominationState, SlotState
 from tests.conftest import csrf_token, login
 from tests.factories import make_nominations_world, register
@@ -394,3 +395,24 @@ def test_demo_weeks_have_attended_participants(app, db):
     )
     assert attended and all(n.slot.state is SlotState.COMPLETED for n in attended)
     assert all(n.slot.starts_on <= clock.today() for n in attended)
+
+
+@pytest.mark.db
+def test_a_nomination_moves_several_places_in_one_step(client, db, w, backend):
+    people = [person(w, f"{20_000_000 + i}-{check_digit(20_000_000 + i)}") for i in range(5)]
+    listed = [nominations.nominate(w["slot"], e, by=officer(w), reserve=True) for e in people]
+    db.session.commit()
+    login(client, "melipilla@example.com")
+    response = client.post(
+        f"/nominations/n/{listed[4].id}/move",
+        data={"csrf_token": csrf_token(client), "direction": "to", "place": "1"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    order = nominations.commune_list(w["slot"], w["melipilla"].id).reserve
+    assert order == [listed[4], *listed[:4]]
+    nominations.move_to(listed[4], 3, by=officer(w))
+    order = nominations.commune_list(w["slot"], w["melipilla"].id).reserve
+    assert order == [listed[0], listed[1], listed[4], listed[2], listed[3]]
+    page = client.get(f"/nominations/{w['slot'].id}/{w['melipilla'].id}").get_data(as_text=True)
+    assert 'name="place"' in page and "Puesto 5" in page

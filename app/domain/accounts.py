@@ -43,8 +43,15 @@ def normalize_email(raw: str) -> str:
     return info.normalized.lower()
 
 
+class AccountInactive(NotAllowed):
+    """The email and password are right but an administrator deactivated the account."""
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None; rehashes outdated hashes."""
+    """The active user with this email and password, or None; rehashes outdated hashes.
+
+    Raises AccountInactive when the password is right but the account is deactivated: only
+    someone who knows the password learns that (the account's existence stays private)."""
     try:
         address = normalize_email(email)
     except Invalid:
@@ -59,10 +66,18 @@ def authenticate(email: str, password: str) -> User | None:
         hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or not user.active:
+    if user is None:
         return None
+    if not user.active:
+        raise AccountInactive(
+            _(
+                "Su cuenta está desactivada. Si necesita entrar, pida a un administrador de "
+                "Vitrina que la reactive."
+            )
+        )
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
+    user.previous_login_at = user.last_login_at
     user.last_login_at = utcnow()
     return user
 

@@ -38,6 +38,22 @@ STATE_LABELS = {
     S.CANCELLED: _l("Cancelada"),
 }
 
+# What each state means, shown where the states appear (review page, the commune's lists).
+STATE_HELP = {
+    S.DRAFT: _l("La comuna la preparó y aún no la envía: el mall todavía no la ve."),
+    S.SUBMITTED: _l("La comuna la envió: espera la revisión del mall."),
+    S.APPROVED: _l("El mall la aceptó y le asignó un stand."),
+    S.CONFIRMED: _l(
+        "El mall confirmó con el emprendedor que vendrá (botón «Confirmar», después de avisarle)."
+    ),
+    S.WAITLISTED: _l("Sin stand por ahora: pasa a aprobada si se libera uno."),
+    S.REJECTED: _l("El mall no la aceptó; la comuna ve el motivo."),
+    S.ATTENDED: _l("Vino a su semana."),
+    S.NO_SHOW: _l("Tenía stand y no vino."),
+    S.WITHDRAWN: _l("La comuna la sacó de la lista."),
+    S.CANCELLED: _l("El mall la canceló después de aprobarla; la comuna ve el motivo."),
+}
+
 
 class Side(enum.StrEnum):
     COMMUNE = "commune"  # the commune's officer (or an admin acting for the commune)

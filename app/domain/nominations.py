@@ -7,7 +7,7 @@ through ``nomination_states.apply`` so every one is checked and audited the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -28,6 +28,8 @@ from app.models import (
     Slot,
     SlotAllocation,
     SlotState,
+    Stand,
+    StandAssignment,
     User,
 )
 
@@ -90,10 +92,23 @@ class CommuneList:
     main: list[Nomination]
     reserve: list[Nomination]
     closed: list[Nomination]  # withdrawn, rejected, cancelled: shown apart, for the record
+    stands: dict[int, str] = field(default_factory=dict)  # nomination id → stand code given
 
     @property
     def drafts(self) -> list[Nomination]:
         return [n for n in self.main + self.reserve if n.state is S.DRAFT]
+
+    def turned_down(self, reserve: bool) -> list[Nomination]:
+        """Rejected or cancelled by the mall: shown in their list, with the reason."""
+        return [
+            n
+            for n in self.closed
+            if n.state in (S.REJECTED, S.CANCELLED) and n.is_reserve is reserve
+        ]
+
+    @property
+    def withdrawn(self) -> list[Nomination]:
+        return [n for n in self.closed if n.state not in (S.REJECTED, S.CANCELLED)]
 
 
 def commune_list(slot: Slot, commune_id: int) -> CommuneList:
@@ -110,7 +125,23 @@ def commune_list(slot: Slot, commune_id: int) -> CommuneList:
     )
     live = [n for n in rows if n.state in S.HOLDING or n.state in (S.ATTENDED, S.NO_SHOW)]
     listed = {n.entrepreneur_id for n in live}
+    given = [n.id for n in live if n.state in (S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW)]
+    stands = (
+        dict(
+            db.session.execute(
+                select(StandAssignment.nomination_id, Stand.code)
+                .join(Stand, Stand.id == StandAssignment.stand_id)
+                .where(
+                    StandAssignment.nomination_id.in_(given),
+                    StandAssignment.released_at.is_(None),
+                )
+            ).all()
+        )
+        if given
+        else {}
+    )
     return CommuneList(
+        stands=stands,
         main=[n for n in live if not n.is_reserve],
         reserve=[n for n in live if n.is_reserve],
         # Someone the commune withdrew and nominated again is on the lists above, not also
@@ -255,8 +286,23 @@ class Candidate:
         return self.weeks == 0
 
 
-def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) -> list[Candidate]:
-    """The commune's entrepreneurs for this slot, those who have never been first.
+CANDIDATES_SHOWN = 30
+
+
+def candidates(
+    slot: Slot, commune: Commune, *, q: str = "", limit: int = CANDIDATES_SHOWN
+) -> list[Candidate]:
+    return candidate_page(slot, commune, q=q, limit=limit)[0]
+
+
+def candidate_page(
+    slot: Slot, commune: Commune, *, q: str = "", limit: int = CANDIDATES_SHOWN
+) -> tuple[list[Candidate], int]:
+    """The commune's entrepreneurs for this slot (the first ``limit``, and how many match),
+    those who have never been first.
+
+    The search ignores case and accents ("oscar" finds "Óscar") and looks through the whole
+    registry, not only the first page.
 
     The hint: people who have not been to the mall yet rank above repeat participants, then
     those whose last week is longest ago; anyone with no-shows goes after those without.
@@ -272,8 +318,7 @@ def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) ->
         like = f"%{text.lower()}%"
         query = query.where(
             or_(
-                func.lower(Entrepreneur.business_name).contains(text.lower(), autoescape=True),
-                func.lower(Entrepreneur.owner_name).contains(text.lower(), autoescape=True),
+                registry.text_matches(text),
                 Entrepreneur.rut.like(like.replace(".", "")),
             )
         )
@@ -310,7 +355,7 @@ def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) ->
             c.entrepreneur.business_name.lower(),
         )
     )
-    return result[:limit]
+    return result[:limit], len(result)
 
 
 # --- the commune's operations ---------------------------------------------------------------
@@ -466,6 +511,42 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
         commune_id=nomination.commune_id,
         entrepreneur_id=nomination.entrepreneur_id,
     )
+
+
+def move_to(nomination: Nomination, place: int, *, by: User, now: datetime | None = None) -> None:
+    """Moves a nomination to ``place`` (1 = first) of its list in one step: on a phone, taking
+    the tenth to the top is one tap, not nine. The mall's decisions stay where they are; the
+    undecided ones shift around them."""
+    _require_commune_actor(by, nomination.commune_id)
+    _require_open(nomination.slot, now)
+    if nomination.state not in S.PROPOSED:
+        raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
+    rows = renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
+    index = rows.index(nomination)
+    target = min(max(place - 1, 0), len(rows) - 1)
+    free = [i for i, row in enumerate(rows) if row.state in S.PROPOSED]
+    order = [rows[i] for i in free if i != index]
+    if target <= index:
+        k = sum(1 for i in free if i < target)
+    else:
+        k = sum(1 for i in free if i <= target) - 1
+    order.insert(k, nomination)
+    positions = [rows[i].position for i in free]
+    for row, position in zip(order, positions, strict=True):
+        row.position = position
+    db.session.flush()
+    new_index = free[k]
+    if new_index != index:
+        audit.record(
+            "nomination.reorder",
+            nomination,
+            actor=by,
+            before={"position": index},
+            after={"position": new_index},
+            slot_id=nomination.slot_id,
+            commune_id=nomination.commune_id,
+            entrepreneur_id=nomination.entrepreneur_id,
+        )
 
 
 def set_reserve(

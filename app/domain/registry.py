@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
+from app import textfold
 from app.domain import audit, policy
 from app.domain.accounts import normalize_email
 from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -129,10 +129,7 @@ def normalize_website(raw: str) -> str:
     return text
 
 
-def fold(text: str) -> str:
-    """Lowercase without accents: 'Artesanía' and 'artesania' match."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+fold = textfold.fold  # lowercase without accents: 'Artesanía' and 'artesania' match
 
 
 # --- validating a whole entrepreneur --------------------------------------------------------
@@ -438,12 +435,7 @@ def search(user: User, filters: Filters, *, page: int = 1, per_page: int = PAGE_
     query = scoped(select(Entrepreneur), user)
     if filters.q:
         text = filters.q.strip()
-        like = f"%{_escape_like(text.lower())}%"
-        conditions = [
-            func.lower(Entrepreneur.business_name).like(like, escape="\\"),
-            func.lower(Entrepreneur.owner_name).like(like, escape="\\"),
-            func.lower(Entrepreneur.email).like(like, escape="\\"),
-        ]
+        conditions = [text_matches(text)]
         rut_digits = re.sub(r"[^0-9kK]", "", text)
         if len(rut_digits) >= 3 and rut_digits[:-1].isdigit():
             conditions.append(Entrepreneur.rut.like(f"{rut_digits[:-1]}%"))
@@ -483,6 +475,16 @@ def search(user: User, filters: Filters, *, page: int = 1, per_page: int = PAGE_
         ).scalars()
     )
     return Page(items, total, page, per_page, participation([e.id for e in items]))
+
+
+def text_matches(text: str):
+    """Every word typed is in the business name, owner or e-mail, ignoring case and accents:
+    "penuelas" finds "Peñuelas", "ÑANDÚ tejidos" finds "Tejidos Ñandú"."""
+    words = textfold.fold(text).split()
+    return and_(
+        *(Entrepreneur.search_text.like(f"%{_escape_like(word)}%", escape="\\") for word in words),
+        true(),
+    )
 
 
 def _escape_like(text: str) -> str:

@@ -60,6 +60,8 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sign-in before this one: the home page lists what changed since then.
+    previous_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     commune: Mapped[Commune | None] = relationship()
 

@@ -37,4 +37,5 @@ def init_app(app: Flask) -> None:
         NominationState=NominationState,
         SlotState=SlotState,
         SwapState=SwapState,
+        nomination_state_help=nomination_states.STATE_HELP,
     )

@@ -16,7 +16,7 @@ from app.models import Nomination, NominationState, Role
 from app.web import actions
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
-from app.web.params import MAX_ID
+from app.web.params import MAX_ID, arg_id
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 COMMUNE_SIDE = (Role.OFFICER, Role.ADMIN)
@@ -29,6 +29,7 @@ class NominateForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     direction = HiddenField(validators=[DataRequired()])
+    place = IntegerField(validators=[Optional(), NumberRange(min=1, max=1000)])
 
 
 class ReserveForm(FlaskForm):
@@ -100,9 +101,16 @@ def show(slot_id: int, commune_id: int):
     return render_template(
         "nominations/show.html",
         q=q,
-        candidates=nominations.candidates(slot, commune, q=q),
+        **_candidate_context(slot, commune, q),
         **_context(slot, commune, stands),
     )
+
+
+def _candidate_context(slot, commune, q: str) -> dict:
+    """The first candidates (more with ?shown=), how many match, and the search typed."""
+    shown = min(max(arg_id("shown") or 0, nominations.CANDIDATES_SHOWN), 2000)
+    found, total = nominations.candidate_page(slot, commune, q=q, limit=shown)
+    return {"candidates": found, "candidate_total": total, "shown": shown}
 
 
 @bp.route("/<int:slot_id>/<int:commune_id>/candidates")
@@ -115,7 +123,7 @@ def candidates(slot_id: int, commune_id: int):
         "nominations/_candidates.html",
         slot=slot,
         commune=commune,
-        candidates=nominations.candidates(slot, commune, q=q),
+        **_candidate_context(slot, commune, q),
         can_act=policy.can_act_for_commune(user, commune.id),
         window_problem=nomination_states.window_problem(slot),
         q=q,
@@ -196,7 +204,10 @@ def _checked(form: FlaskForm) -> FlaskForm:
 def move(nomination_id: int):
     def action(nomination: Nomination, user):
         form = _checked(MoveForm())
-        nominations.move(nomination, form.direction.data, by=user)
+        if form.direction.data == "to" and form.place.data:
+            nominations.move_to(nomination, form.place.data, by=user)
+        else:
+            nominations.move(nomination, form.direction.data, by=user)
 
     return _nomination_action(nomination_id, action)
 

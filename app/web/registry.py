@@ -439,7 +439,11 @@ def _import_or_404(token: str) -> RegistryImport:
 
 
 def _preview_context(batch: RegistryImport) -> dict:
-    return {"batch": batch, **csv_import.preview(batch)}
+    return {
+        "batch": batch,
+        "display_value": csv_import.display_value,
+        **csv_import.preview(batch),
+    }
 
 
 @bp.route("/import/<token>")

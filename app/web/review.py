@@ -184,6 +184,15 @@ def bulk_approve(slot_id: int):
     week or changed state does not undo the others; reports what did not go through."""
     slot = _slot_or_404(slot_id)
     ids = params.form_ids("ids")
+    if not ids:
+        flash(
+            _(
+                "No marcó ninguna nominación: marque las que quiere aprobar (o «Elegir todas "
+                "las pendientes») y luego pulse «Aprobar las marcadas»."
+            ),
+            "error",
+        )
+        return redirect(url_for("review.queue", slot_id=slot.id))
     approved, refused = [], []
     for nomination in (
         db.session.execute(
