@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.extensions import db
-from app.models import AuditEvent, Entrepreneur, Role, User
+from app.models import AuditEvent, Commune, Entrepreneur, Role, Slot, User
 
 PAGE_SIZE = 50
 
@@ -62,6 +62,15 @@ def search(
         .limit(PAGE_SIZE)
     ).scalars()
     return AuditPage(list(events), page, pages, total)
+
+
+def filter_choices() -> tuple[list[Commune], list[Slot], list[User]]:
+    """What the history can be filtered by: communes, weeks at the mall, people."""
+    return (
+        list(db.session.execute(select(Commune).order_by(Commune.name)).scalars()),
+        list(db.session.execute(select(Slot).order_by(Slot.starts_on)).scalars()),
+        list(db.session.execute(select(User).order_by(User.name)).scalars()),
+    )
 
 
 def recent_weeks(today: date, count: int = 12) -> list[date]:

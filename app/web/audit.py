@@ -6,12 +6,10 @@ from datetime import date
 
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from app import clock
 from app.domain import audit_log
-from app.extensions import db
-from app.models import Commune, Role, Slot, User
+from app.models import Role
 from app.web import audit_format, params
 from app.web.access import roles
 from app.web.htmx import pick
@@ -42,9 +40,7 @@ def index():
         "week_of": _week_arg(),
     }
     result = audit_log.search(**filters, page=params.arg_page())
-    communes = db.session.execute(select(Commune).order_by(Commune.name)).scalars().all()
-    slots = db.session.execute(select(Slot).order_by(Slot.starts_on)).scalars().all()
-    people = db.session.execute(select(User).order_by(User.name)).scalars().all()
+    communes, slots, people = audit_log.filter_choices()
     return render_template(
         pick("audit/index.html", "audit/_results.html"),
         result=result,
