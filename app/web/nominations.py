@@ -10,7 +10,7 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app import clock
-from app.domain import nomination_states, nominations, registry
+from app.domain import nomination_states, nominations
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db
 from app.models import Nomination, Role
@@ -131,11 +131,8 @@ def nominate(slot_id: int, commune_id: int):
     try:
         if not form.validate_on_submit():
             raise Invalid(_("Elija a quién nominar."))
-        entrepreneur = registry.get_entrepreneur(form.entrepreneur_id.data, user=user)
-        if entrepreneur.commune_id != commune.id:
-            raise Invalid(_("Ese emprendedor no pertenece a %(commune)s.", commune=commune.name))
-        nomination = nominations.nominate(
-            slot, entrepreneur, by=user, reserve=form.reserve.data == "1"
+        nomination = nominations.nominate_from_registry(
+            slot, commune, form.entrepreneur_id.data, by=user, reserve=form.reserve.data == "1"
         )
     except DomainError as exc:
         db.session.rollback()
