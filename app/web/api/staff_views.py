@@ -98,8 +98,8 @@ def _category(category_id: int, *, current: Category | None = None) -> Category:
     return category
 
 
-def _fields(body: s.EntrepreneurFields | s.EntrepreneurUpdate, category) -> dict:
-    data = body.model_dump(exclude={"category_id", "commune_id", "version"}, exclude_unset=True)
+def _fields(body: s.EntrepreneurCreate, category) -> dict:
+    data = body.model_dump(exclude={"category_id", "commune_id"})  # defaults included
     data["category"] = category
     return data
 
