@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from spectree import Response as Responses
@@ -31,6 +31,7 @@ from app.extensions import db, limiter
 from app.models import Role, User
 from app.web.access import EVERYONE
 from app.web.api.schemas import Problem
+from app.web.params import MAX_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -90,6 +91,13 @@ def _validation_failed(req, _resp, error, _instance, model_adapter) -> None:
     if req.method in ("POST", "PATCH") and req.mimetype in FORM_TYPES:
         # spectree reads no JSON from a form: refuse it rather than act on nothing.
         raise ApiProblem(415, _("Envíe el cuerpo como JSON (Content-Type: application/json)."))
+    if req.method in ("POST", "PATCH") and req.get_data(cache=True):
+        # spectree reads a body that is not JSON, or not an object, as {}: refuse it instead.
+        body = req.get_json(silent=True)
+        if body is None:
+            raise ApiProblem(400, _("El cuerpo de la solicitud no es JSON válido."))
+        if not isinstance(body, dict):
+            raise ApiProblem(422, _("El cuerpo debe ser un objeto JSON ({…})."))
     if error is None:
         return
     errors = []
@@ -131,7 +139,13 @@ spec = SpecTree(
 )
 
 # What any call may get besides its answer.
-_COMMON = {"HTTP_400": Problem, "HTTP_404": Problem, "HTTP_422": Problem, "HTTP_429": Problem}
+_COMMON = {
+    "HTTP_400": Problem,
+    "HTTP_404": Problem,
+    "HTTP_405": Problem,  # Werkzeug's answer to an id no route can hold, for some methods
+    "HTTP_422": Problem,
+    "HTTP_429": Problem,
+}
 _SIGNED_IN = {**_COMMON, "HTTP_401": Problem, "HTTP_403": Problem, "HTTP_415": Problem}
 
 
@@ -147,8 +161,11 @@ def signed_in_responses(*, conflict: bool = False, **answers) -> Responses:
 # --- authentication -------------------------------------------------------------------------
 
 
+_USER_KEY = "vitrina.api_user"
+
+
 def _failure_limit() -> str:
-    return current_app.config.get("API_TOKEN_FAILURE_LIMIT", "20 per minute;200 per hour")
+    return current_app.config["API_TOKEN_FAILURE_LIMIT"]
 
 
 def _bearer() -> str | None:
@@ -161,7 +178,7 @@ def _bearer() -> str | None:
 
 def token_user() -> User:
     """The owner of the request's token, or a 401 problem."""
-    user = g.get("api_user")
+    user = request.environ.get(_USER_KEY)
     if user is not None:
         return user
     secret = _bearer()
@@ -179,7 +196,7 @@ def token_user() -> User:
     if row.user.must_change_password:
         raise ApiProblem(403, _("Cambie su contraseña temporal antes de usar la API."))
     api_tokens.mark_used(row)
-    g.api_user = row.user
+    request.environ[_USER_KEY] = row.user  # the request's own, never shared like `g` can be
     return row.user
 
 
@@ -216,7 +233,7 @@ def public(view: Callable) -> Callable:
 
 
 def actor() -> User:
-    return g.api_user
+    return request.environ[_USER_KEY]
 
 
 # --- public reads: ETag and 304 -------------------------------------------------------------
@@ -289,6 +306,12 @@ def openapi_document() -> dict:
                 content = answer.get("content")
                 if status.isdigit() and int(status) >= 400 and content:
                     answer["content"] = {PROBLEM: content.pop("application/json")}
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["schema"].get("type") == "integer":
+                    # Ids are INTEGER columns (app/web/params.py): larger ones match no route.
+                    parameter["schema"].update(minimum=1, maximum=MAX_ID)
     document["servers"] = [{"url": "/"}]
     return document
 
