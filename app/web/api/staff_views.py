@@ -10,6 +10,7 @@ from flask import Response, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.domain import nomination_states, nominations, registry, review, showcase
@@ -212,7 +213,7 @@ def _list_out(slot, commune, quota: int) -> s.NominationListOut:
     listing = nominations.commune_list(slot, commune.id)
     everyone = [*listing.main, *listing.reserve, *listing.closed]
     for n in everyone:
-        n.commune = commune  # the same commune: no query per row
+        set_committed_value(n, "commune", commune)  # the same commune: no query per row
     stands = _stands_of([n.id for n in everyone])
     problem = nomination_states.window_problem(slot)
     return s.NominationListOut(
