@@ -33,8 +33,12 @@ def _user_statement():
     models import the app package.)"""
     from app.domain import changes
     from app.models import User
+    from app.notifications import inbox
 
-    return changes.with_version(select(User).where(User.id == bindparam("user_id")))
+    # The navigation's unread notices come along too (app/notifications/inbox.py).
+    return changes.with_version(
+        select(User, inbox.unread_count_column(User.id)).where(User.id == bindparam("user_id"))
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -55,8 +59,9 @@ def init_app(app: Flask) -> None:
         row = db.session.execute(_user_statement(), {"user_id": int(user_id)}).one_or_none()
         if row is None:
             return None
-        user, data_version = row
+        user, unread, data_version = row
         changes.note(db.session, data_version)
+        user.inbox_unread = unread
         # An older session_version means logout, password change or deactivation since.
         if not user.active or user.session_version != int(version):
             return None

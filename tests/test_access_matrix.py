@@ -122,6 +122,12 @@ MATRIX: dict[str, list[Case]] = {
     "admin.activate_user": [Case("POST", "/admin/users/{viewer_id}/activate", admin_only())],
     "admin.reset_password": [Case("POST", "/admin/users/{viewer_id}/reset-password", admin_only())],
     "mail.index": [Case("GET", "/admin/mail/", admin_only())],
+    # Each user's own notices; another user's notice is not there for them (tests/test_inbox.py).
+    "inbox.index": [Case("GET", "/avisos/", staff_only())],
+    "inbox.mark_all_read": [Case("POST", "/avisos/leer-todo", staff_only())],
+    "inbox.open_item": [Case("POST", "/avisos/999999/abrir", staff_not_found())],
+    "inbox.mark_read": [Case("POST", "/avisos/999999/leido", staff_not_found())],
+    "inbox.mark_unread": [Case("POST", "/avisos/999999/no-leido", staff_not_found())],
     "account_links.forgot": [Case("GET", "/password/forgot", everyone())],
     "account_links.choose": [Case("GET", "/password/set/not-a-token", everyone("status 400"))],
     "mail.show": [Case("GET", "/admin/mail/999999", {**admin_only(), "admin": NOT_FOUND})],
@@ -451,17 +457,12 @@ MATRIX: dict[str, list[Case]] = {
             "/nominations/{reg_own_nomination_id}/fly",
             {**staff_not_found(), "viewer": FORBIDDEN},
         ),
-        # Withdrawing is the commune's act: its officer (and admins), nobody from the mall.
-        # Earlier cases may have withdrawn it already: then the allowed ones get 409.
-        Case(
-            "POST",
-            "/nominations/{reg_other_nomination_id}/withdraw",
-            {**officers_only(), "officer": NOT_FOUND, "admin": (OK, "status 409")},
-        ),
+        # Withdrawing is the commune's act, on its own list (nominations.withdraw): the mall's
+        # decision route has no "withdraw".
         Case(
             "POST",
             "/nominations/{reg_own_nomination_id}/withdraw",
-            {**officers_only(), "officer": (OK, "status 409"), "admin": (OK, "status 409")},
+            {**coordinators_only(), "admin": NOT_FOUND, "coordinator": NOT_FOUND},
         ),
     ],
     # The JSON API (tests/test_api.py checks each endpoint with tokens of every role).

@@ -92,6 +92,22 @@ def test_a_withdrawn_entrepreneur_can_be_nominated_again(db, w, backend):
     assert listing.main == [again] and listing.closed == []
 
 
+def test_a_list_closes_up_whoever_takes_a_nomination_off_it(db, w):
+    """Withdrawn by the commune or cancelled by the mall: one path (review.decide), so the
+    list left behind is always numbered 0, 1, 2 … (it used to depend on the route taken)."""
+    from app.domain import review
+
+    people = [person(w, rut) for rut in ("12345678-5", "11111111-1", "22222222-2")]
+    w["slot"].allocations[0].stands = 3
+    first, second, third = (nominations.nominate(w["slot"], p, by=officer(w)) for p in people)
+    nominations.submit_list(w["slot"], w["melipilla"], by=officer(w))
+    review.decide(first, "withdraw", by=officer(w), reason="Enfermedad")
+    assert (second.position, third.position) == (0, 1)
+    review.approve(second, by=w["users"]["coordinator"])
+    review.decide(second, "cancel", by=w["users"]["coordinator"], reason="No vino a montar")
+    assert third.position == 0
+
+
 @pytest.mark.db
 def test_only_nominations_the_mall_has_not_decided_are_reordered(db, w, backend):
     first = nominations.nominate(w["slot"], person(w, "12345678-5"), by=officer(w))
@@ -266,7 +282,7 @@ def test_transition_table_covers_the_whole_lifecycle():
     assert table["withdraw"].side is nomination_states.Side.COMMUNE
     for name in ("approve", "reject", "waitlist", "confirm", "mark_attended", "cancel"):
         assert table[name].side is nomination_states.Side.MALL
-    for state in nomination_states.FINAL_STATES:
+    for state in NominationState.FINAL:
         assert nomination_states.transitions_from(state) == []
 
 

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select, update
 
 from app import clock
-from app.domain import audit, registry
+from app.domain import audit, policy, registry
 from app.domain.errors import Conflict, Invalid
 from app.domain.rut import InvalidRut, format_rut, normalize_rut
 from app.extensions import db
@@ -234,7 +234,7 @@ def _rows(source: str, delimiter: str) -> list[tuple[int, dict[str, str]]]:
 
 def start_import(content: bytes, *, filename: str, commune: Commune, by: User) -> RegistryImport:
     """Keeps the file server-side and returns the import whose rows are then checked in chunks."""
-    if not registry.can_edit_registry(by, commune.id):
+    if not policy.can_edit_registry(by, commune.id):
         raise Invalid(_("No puede importar al registro de %(commune)s.", commune=commune.name))
     if len(content) > MAX_BYTES:
         raise Invalid(_("El archivo pesa más de 5 MB. Divídalo en partes más pequeñas."))
@@ -296,7 +296,7 @@ def get_import(token: str, *, user: User) -> RegistryImport | None:
     ).scalar_one_or_none()
     if batch is None:
         return None
-    if user.role is Role.OFFICER and batch.commune_id != user.commune_id:
+    if not policy.sees_commune(user, batch.commune_id):
         return None
     if user.role is Role.VIEWER:
         return None
@@ -521,7 +521,7 @@ def _in_chunks(values: list, size: int = 500):
 
 def commit_import(batch: RegistryImport, *, by: User) -> ImportSummary:
     """Writes every row or none: refuses while rows have errors or were not all checked."""
-    if not registry.can_edit_registry(by, batch.commune_id):
+    if not policy.can_edit_registry(by, batch.commune_id):
         raise Invalid(_("No puede importar al registro de esta comuna."))
     # Two clicks on "Importar" (two tabs, two people) commit one after the other: the second
     # waits for the first, then reads the state it left and is told the file is in.
@@ -624,7 +624,7 @@ def export_csv(user: User, *, commune_id: int | None = None) -> str:
     """The registry a user may see, as the import reads it: UTF-8 with BOM and semicolons,
     which Excel in Chile opens with accents and columns intact."""
     query = registry.scoped(select(Entrepreneur), user)
-    if commune_id and user.role is not Role.OFFICER:
+    if commune_id and policy.commune_scope(user) is None:
         query = query.where(Entrepreneur.commune_id == commune_id)
     categories = {c.id: c.name for c in db.session.execute(select(Category)).scalars()}
     communes = {c.id: c.name for c in db.session.execute(select(Commune)).scalars()}

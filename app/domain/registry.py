@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.domain import audit
+from app.domain import audit, policy
 from app.domain.accounts import normalize_email
 from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.domain.rut import InvalidRut, format_rut, normalize_rut
@@ -25,7 +25,6 @@ from app.models import (
     Entrepreneur,
     Nomination,
     NominationState,
-    Role,
     Slot,
     User,
 )
@@ -255,18 +254,10 @@ def rut_taken_message(rut: str, owner: Commune, commune: Commune, business_name:
 # --- who sees and edits what ----------------------------------------------------------------
 
 
-def can_edit_registry(user: User, commune_id: int | None = None) -> bool:
-    if user.role is Role.VIEWER:
-        return False
-    if user.role is Role.OFFICER:
-        return commune_id is None or user.commune_id == commune_id
-    return True
-
-
 def scoped(query: Select, user: User) -> Select:
     """Officers see their own commune's registry only; everyone else sees all of it."""
-    if user.role is Role.OFFICER:
-        return query.where(Entrepreneur.commune_id == user.commune_id)
+    if (own := policy.commune_scope(user)) is not None:
+        return query.where(Entrepreneur.commune_id == own)
     return query
 
 
@@ -285,7 +276,7 @@ def get_entrepreneur(entrepreneur_id: int, *, user: User) -> Entrepreneur:
 
 
 def _require_editor(user: User, commune: Commune) -> None:
-    if not can_edit_registry(user, commune.id):
+    if not policy.can_edit_registry(user, commune.id):
         raise NotAllowed(_("No puede modificar el registro de %(commune)s.", commune=commune.name))
 
 
@@ -463,7 +454,7 @@ def search(user: User, filters: Filters, *, page: int = 1, per_page: int = PAGE_
     for need in filters.needs:
         if need in _NEED_COLUMNS:
             query = query.where(_NEED_COLUMNS[need].is_(True))
-    if filters.commune_id and user.role is not Role.OFFICER:
+    if filters.commune_id and policy.commune_scope(user) is None:
         query = query.where(Entrepreneur.commune_id == filters.commune_id)
     if filters.status == "active":
         query = query.where(Entrepreneur.active.is_(True))

@@ -63,6 +63,10 @@ class User(UserMixin, db.Model):
 
     commune: Mapped[Commune | None] = relationship()
 
+    # Unread notices in the inbox: not a column, filled by the sign-in lookup (app/security.py)
+    # that loads the user for each request.
+    inbox_unread = 0
+
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
@@ -73,10 +77,6 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.role in (Role.COORDINATOR, Role.ADMIN)
 
     @property
     def is_officer(self) -> bool:

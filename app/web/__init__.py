@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         calendars,
         health,
+        inbox,
         labels,
         mail,
         main,
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
         review,
         showcase,
         mail,
+        inbox,
         api,
         api_tokens,
     ):

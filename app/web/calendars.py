@@ -21,7 +21,7 @@ from werkzeug.http import is_resource_modified
 
 from app import database
 from app.calendars import feeds, tokens
-from app.domain import showcase
+from app.domain import policy, showcase
 from app.domain.errors import NotFound
 from app.extensions import db
 from app.models import (
@@ -318,7 +318,7 @@ def _entrepreneur_for_staff(entrepreneur_id: int) -> Entrepreneur:
     ).scalar_one_or_none()
     user = actor()
     # An officer of another commune learns nothing, not even that the entrepreneur exists.
-    if entrepreneur is None or (user.is_officer and entrepreneur.commune_id != user.commune_id):
+    if entrepreneur is None or not policy.sees_commune(user, entrepreneur.commune_id):
         raise NotFound(_("No existe ese emprendedor."))
     return entrepreneur
 

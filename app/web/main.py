@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import clock
-from app.domain import nomination_states, nominations, schedule
+from app.domain import nominations, policy, schedule
 from app.extensions import db
 from app.models import Commune, NominationState
 from app.web import page_cache
@@ -41,7 +41,7 @@ def home():
             progress=progress,
             no_progress=nominations.Progress(),
             pending=pending,
-            decides=nomination_states.acts_for_mall(current_user),
+            decides=policy.runs_the_mall(current_user),
         )
 
     # Everything on it is schedule data, the date and who is looking: the page cache's key.

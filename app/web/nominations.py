@@ -10,10 +10,10 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app import clock
-from app.domain import nomination_states, nominations
+from app.domain import nomination_states, nominations, policy
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db
-from app.models import Nomination, Role
+from app.models import Nomination, NominationState, Role
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
 from app.web.params import MAX_ID
@@ -58,9 +58,9 @@ def _context(slot, commune, stands, *, error: str | None = None, notice: str = "
         "commune": commune,
         "stands": stands,
         "listing": listing,
-        "used": sum(1 for n in listing.main if n.state in nominations.QUOTA_STATES),
+        "used": sum(1 for n in listing.main if n.state in NominationState.QUOTA),
         "window_problem": nomination_states.window_problem(slot),
-        "can_act": nomination_states.acts_for_commune(user, commune.id),
+        "can_act": policy.can_act_for_commune(user, commune.id),
         "can": lambda n, name: nomination_states.can(n, name, user),
         "error": error,
         "notice": notice,
@@ -116,7 +116,7 @@ def candidates(slot_id: int, commune_id: int):
         slot=slot,
         commune=commune,
         candidates=nominations.candidates(slot, commune, q=q),
-        can_act=nomination_states.acts_for_commune(user, commune.id),
+        can_act=policy.can_act_for_commune(user, commune.id),
         window_problem=nomination_states.window_problem(slot),
         q=q,
     )

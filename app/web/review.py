@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.domain import nomination_states, review
+from app.domain import nomination_states, policy, review
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db
 from app.models import (
@@ -37,7 +37,6 @@ MALL_ACTIONS = (
     "mark_attended",
     "mark_no_show",
 )
-ACTIONS = (*MALL_ACTIONS, "withdraw")
 # Order of the groups inside each commune: what needs a decision first.
 STATE_ORDER = [
     S.SUBMITTED,
@@ -136,7 +135,7 @@ def queue_context(slot: Slot) -> dict:
             for t in nomination_states.transitions_from(n.state)
             if t.name in MALL_ACTIONS and nomination_states.can(n, t.name, user)
         ],
-        "can_act": nomination_states.acts_for_mall(user),
+        "can_act": policy.runs_the_mall(user),
     }
 
 
@@ -166,16 +165,14 @@ def _row_response(
 
 
 @bp.route("/nominations/<int:nomination_id>/<action>", methods=["POST"])
-@roles(Role.ADMIN, Role.COORDINATOR, Role.OFFICER)
+@roles(*policy.MALL)
 def act(nomination_id: int, action: str):
-    if action not in ACTIONS:
+    """The mall's decisions. A commune withdraws through its own list (nominations.withdraw),
+    the one withdraw route."""
+    if action not in MALL_ACTIONS:
         abort(404)
     user = actor()
-    nomination = db.session.get(Nomination, nomination_id)
-    if nomination is None or (
-        user.role is Role.OFFICER and nomination.commune_id != user.commune_id
-    ):
-        abort(404)  # another commune's nomination does not exist for an officer
+    nomination = db.session.get(Nomination, nomination_id) or abort(404)
     try:
         if action == "approve":
             stand = None
@@ -207,17 +204,11 @@ def act(nomination_id: int, action: str):
     if is_htmx():
         return _row_response(nomination, message=message, promoted=promoted)
     flash(message, "success")
-    if user.role is Role.OFFICER:
-        return redirect(
-            url_for(
-                "nominations.show", slot_id=nomination.slot_id, commune_id=nomination.commune_id
-            )
-        )
     return redirect(url_for("review.queue", slot_id=nomination.slot_id))
 
 
 @bp.route("/nominations/<int:nomination_id>/stand", methods=["GET"])
-@roles(Role.ADMIN, Role.COORDINATOR)
+@roles(*policy.MALL)
 def stand_form(nomination_id: int):
     """The free stands that suit this nomination, as a small form swapped into its row."""
     nomination = db.session.get(Nomination, nomination_id) or abort(404)
@@ -232,7 +223,7 @@ def stand_form(nomination_id: int):
 
 
 @bp.route("/nominations/<int:nomination_id>/stand", methods=["POST"])
-@roles(Role.ADMIN, Role.COORDINATOR)
+@roles(*policy.MALL)
 def change_stand(nomination_id: int):
     nomination = db.session.get(Nomination, nomination_id) or abort(404)
     stand = db.session.get(Stand, params.form_id("stand_id") or 0)
@@ -256,7 +247,7 @@ def change_stand(nomination_id: int):
 
 
 @bp.route("/review/slots/<int:slot_id>/bulk-approve", methods=["POST"])
-@roles(Role.ADMIN, Role.COORDINATOR)
+@roles(*policy.MALL)
 def bulk_approve(slot_id: int):
     """Approves the ticked nominations one by one: each in its own savepoint, so one full
     week or changed state does not undo the others; reports what did not go through."""

@@ -21,6 +21,7 @@ from app.domain import (
     closures,
     fairness,
     nominations,
+    policy,
     programs,
     rotation,
     rotation_settings,
@@ -39,6 +40,7 @@ from app.models import (
     Role,
     Slot,
     SlotAllocation,
+    SlotState,
     SlotSwap,
     SwapState,
     Venue,
@@ -49,7 +51,7 @@ from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
 
 bp = Blueprint("rotation", __name__, url_prefix="/rotation")
-COORDINATORS = (Role.ADMIN, Role.COORDINATOR)
+COORDINATORS = policy.MALL  # who runs the mall, as the domain asks it
 
 
 def _program_or_404(program_id: int) -> Program:
@@ -141,7 +143,7 @@ def _neighbours(program: Program) -> tuple[Program | None, Program | None]:
 
 def _extend_to(program: Program, year: int) -> int | None:
     """The year a coordinator may extend the program to from this year's page, if any."""
-    if not actor().is_coordinator or year != program.ends_on.year:
+    if not policy.runs_the_mall(actor()) or year != program.ends_on.year:
         return None
     return year + 1 if programs.extension_problem(program, year + 1) is None else None
 
@@ -360,7 +362,7 @@ def _slot_page_context(slot: Slot) -> dict:
         db.session.execute(
             select(SlotSwap)
             .where(
-                SlotSwap.state.in_(swaps.OPEN_STATES),
+                SlotSwap.state.in_(SwapState.OPEN),
                 (SlotSwap.slot_a_id == slot.id) | (SlotSwap.slot_b_id == slot.id),
             )
             .options(
@@ -375,7 +377,7 @@ def _slot_page_context(slot: Slot) -> dict:
     if (
         user.role is Role.OFFICER
         and rotation.host_of(slot) == user.commune_id
-        and slot.state in swaps.SWAPPABLE_SLOT_STATES
+        and slot.state in SlotState.SWAPPABLE
     ):
         swap_targets = [
             s
@@ -384,7 +386,7 @@ def _slot_page_context(slot: Slot) -> dict:
                 .where(
                     Slot.program_id == program.id,
                     Slot.id != slot.id,
-                    Slot.state.in_(swaps.SWAPPABLE_SLOT_STATES),
+                    Slot.state.in_(SlotState.SWAPPABLE),
                 )
                 .options(selectinload(Slot.allocations).selectinload(SlotAllocation.commune))
                 .order_by(Slot.starts_on)
@@ -403,7 +405,7 @@ def _slot_page_context(slot: Slot) -> dict:
         "closed": closures.venue_closures(program.venue_id, slot.starts_on, slot.ends_on),
         "communes": _communes(),
         "host_id": rotation.host_of(slot),
-        "can_override": user.is_coordinator
+        "can_override": policy.runs_the_mall(user)
         and slot.state in (slot.state.PLANNED, slot.state.NOMINATIONS_OPEN),
         "is_host_mode": program.mode is AllocationMode.HOST,
         "swaps": pending,
@@ -514,9 +516,9 @@ def request_swap(slot_id: int):
 def decide_swap(swap_id: int, action: str):
     swap = db.session.get(SlotSwap, swap_id)
     user = actor()
-    if swap is None or (
-        user.role is Role.OFFICER
-        and user.commune_id not in (swap.from_commune_id, swap.to_commune_id)
+    if swap is None or not (
+        policy.sees_commune(user, swap.from_commune_id)
+        or policy.sees_commune(user, swap.to_commune_id)
     ):
         abort(404)  # another commune's swap does not exist for this officer
     slot = _slot_or_404(swap.slot_a_id)
@@ -620,8 +622,8 @@ def _settings_context(program: Program, rule_form: RuleForm | None = None) -> di
         .order_by(CommuneUnavailability.year, CommuneUnavailability.month)
     )
     communes = _communes()
-    if user.role is Role.OFFICER:
-        communes = [c for c in communes if c.id == user.commune_id]
+    if (own := policy.commune_scope(user)) is not None:
+        communes = [c for c in communes if c.id == own]
     return {
         "program": program,
         "rule_form": rule_form,
@@ -630,8 +632,8 @@ def _settings_context(program: Program, rule_form: RuleForm | None = None) -> di
         "communes": communes,
         "all_communes": _communes(),
         "years": range(program.starts_on.year, program.ends_on.year + 1),
-        "can_edit": user.is_coordinator,
-        "may_edit_unavailability": lambda cid: rotation_settings.may_edit_unavailability(user, cid),
+        "can_edit": policy.runs_the_mall(user),
+        "may_edit_unavailability": lambda cid: policy.can_edit_unavailability(user, cid),
     }
 
 
@@ -742,8 +744,8 @@ def add_unavailability(program_id: int):
     program = _program_or_404(program_id)
     user = actor()
     commune_id = params.form_id("commune_id")
-    if user.role is Role.OFFICER:
-        commune_id = user.commune_id  # an officer speaks for their own commune only
+    if (own := policy.commune_scope(user)) is not None:
+        commune_id = own  # an officer speaks for their own commune only
     commune = db.session.get(Commune, commune_id or 0)
     if commune is None:
         raise Invalid(_("Elija una comuna."))
@@ -761,7 +763,7 @@ def add_unavailability(program_id: int):
 def remove_unavailability(row_id: int):
     row = db.session.get(CommuneUnavailability, row_id)
     user = actor()
-    if row is None or not rotation_settings.may_edit_unavailability(user, row.commune_id):
+    if row is None or not policy.can_edit_unavailability(user, row.commune_id):
         abort(404)  # another commune's row does not exist for an officer
     program_id = row.program_id
     rotation_settings.remove_unavailability(row, by=user)

@@ -14,16 +14,17 @@ from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app import clock
+from app.domain import policy
 from app.domain import stands as stand_ops
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db
 from app.i18n import fmt_week
-from app.models import Nomination, Role, Slot, Stand, StandAssignment, StandClosure, Venue
+from app.models import Nomination, Slot, Stand, StandAssignment, StandClosure, Venue
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
 
 bp = Blueprint("stands", __name__, url_prefix="/stands")
-COORDINATORS = (Role.ADMIN, Role.COORDINATOR)
+COORDINATORS = policy.MALL  # who runs the mall, as the domain asks it
 
 
 class StandForm(FlaskForm):
@@ -90,7 +91,7 @@ def index():
     viewer = actor()
     # An officer sees the names of their own commune's people only: another commune's
     # entrepreneurs (who may not have agreed to be shown) are "Asignado" and their commune.
-    own_only = viewer.role is Role.OFFICER
+    own_only = policy.commune_scope(viewer) is not None
     marks = {
         stand_id: stand_ops.MapMark(
             commune=a.nomination.commune,
@@ -113,7 +114,7 @@ def index():
         week=(start, end),
         width=stand_ops.MAP_WIDTH,
         height=stand_ops.MAP_HEIGHT,
-        can_edit=actor().is_coordinator,
+        can_edit=policy.runs_the_mall(actor()),
         today=clock.today(),
     )
 

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import is_resource_modified
 
 from app import clock
-from app.domain import api_tokens, changes
+from app.domain import api_tokens, changes, policy
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db, limiter
 from app.models import Role, User
@@ -41,7 +41,7 @@ MAX_AGE = 60  # seconds a shared cache may keep a public answer before revalidat
 STAFF = tuple(Role)
 EDITORS = (Role.ADMIN, Role.COORDINATOR, Role.OFFICER)
 COMMUNE_SIDE = (Role.ADMIN, Role.OFFICER)
-MALL_SIDE = (Role.ADMIN, Role.COORDINATOR)
+MALL_SIDE = policy.MALL
 
 TITLES = {
     400: _l("Solicitud no válida"),

@@ -4,9 +4,8 @@ rows, which never read an owner's name, RUT, email or phone."""
 from __future__ import annotations
 
 from app.domain import showcase
-from app.domain.roster import ROSTER_SLOT_STATES
 from app.domain.rut import format_rut
-from app.models import Commune, Entrepreneur, Nomination, Slot
+from app.models import Commune, Entrepreneur, Nomination, Slot, SlotState
 from app.web.api import schemas as s
 
 
@@ -26,7 +25,7 @@ def week(slot: Slot) -> s.WeekOut:
         state=slot.state,
         capacity=slot.capacity,
         nominations_deadline=slot.nominations_deadline,
-        roster_published=slot.state in ROSTER_SLOT_STATES,
+        roster_published=slot.state in SlotState.ROSTER_PUBLIC,
         hosts=[
             s.HostOut(commune=commune_ref(a.commune), stands=a.stands, is_host=a.is_host)
             for a in showcase.hosts(slot)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app import clock
 from app.domain import registry, showcase
-from app.domain.roster import ROSTER_SLOT_STATES
+from app.models import SlotState
 from app.web.api import bp, cached_read, convert, public, public_responses, spec
 from app.web.api import schemas as s
 
@@ -83,7 +83,7 @@ def roster(week_id: int):
 
     def build() -> s.RosterOut:
         found = showcase.get_week(week_id)
-        published = found.state in ROSTER_SLOT_STATES
+        published = found.state in SlotState.ROSTER_PUBLIC
         stands = showcase.public_stands([found.id]).get(found.id, []) if published else []
         return s.RosterOut(
             week=convert.week(found),

@@ -220,7 +220,7 @@ def _list_out(slot, commune, quota: int) -> s.NominationListOut:
         week_id=slot.id,
         commune=convert.commune_ref(commune),
         stands=quota,
-        used=sum(1 for n in listing.main if n.state in nominations.QUOTA_STATES),
+        used=sum(1 for n in listing.main if n.state in NominationState.QUOTA),
         open=problem is None,
         closed_reason=problem,
         main=[convert.nomination(n, stands) for n in listing.main],
