@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 
-from flask import Flask, Response, request
+from argon2 import PasswordHasher
+from flask import Flask, Response, current_app, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
@@ -24,6 +25,21 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+# The domain reads the app's settings only through these (it never touches current_app).
+DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's current (RFC 9106) defaults
+# Tests log in hundreds of times; a cheap hash there tests the same code paths.
+_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def password_hasher() -> PasswordHasher:
+    return _FAST_HASHER if current_app.config.get("PASSWORD_HASH_FAST") else DEFAULT_HASHER
+
+
+def secret_key() -> str:
+    """Signs the links the app sends (password links); sessions sign with it too."""
+    return current_app.config["SECRET_KEY"]
 
 
 @functools.cache

@@ -455,7 +455,7 @@ MATRIX: dict[str, list[Case]] = {
         Case(
             "POST",
             "/nominations/{reg_own_nomination_id}/fly",
-            {**staff_not_found(), "viewer": FORBIDDEN},
+            {**staff_not_found(), "viewer": FORBIDDEN, "officer": FORBIDDEN},
         ),
         # Withdrawing is the commune's act, on its own list (nominations.withdraw): the mall's
         # decision route has no "withdraw".

@@ -16,12 +16,16 @@ from app.models import InboxItem, User
 PAGE_SIZE = 30
 
 
+def has(key: str) -> bool:
+    return (
+        db.session.execute(select(InboxItem.id).where(InboxItem.key == key)).scalar_one_or_none()
+        is not None
+    )
+
+
 def add(user: User, *, key: str, subject: str, sentence: str, link: str) -> InboxItem | None:
     """Keeps a notice for `user` unless this key was kept already (the same change twice)."""
-    exists = db.session.execute(
-        select(InboxItem.id).where(InboxItem.key == key)
-    ).scalar_one_or_none()
-    if exists is not None:
+    if has(key):
         return None
     parts = urlsplit(link)
     path = parts.path + (f"?{parts.query}" if parts.query else "")

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from flask import has_app_context
 from sqlalchemy import event, select
@@ -30,17 +31,31 @@ from app.models import (
 )
 from app.notifications import inbox, outbox
 
-_muted: ContextVar[bool] = ContextVar("vitrina_notifications_muted", default=False)
+
+@dataclass(frozen=True)
+class _Mute:
+    inbox_from: datetime | None  # from this instant on, notices still reach the inbox
+
+
+_muted: ContextVar[_Mute | None] = ContextVar("vitrina_notifications_muted", default=None)
 
 
 @contextmanager
-def muted() -> Iterator[None]:
-    """No messages for the changes made inside (the demo replaying last year's history)."""
-    token = _muted.set(True)
+def muted(*, inbox_from: datetime | None = None) -> Iterator[None]:
+    """No e-mail for the changes made inside (the demo replaying last year's history). With
+    `inbox_from`, what happens (by the clock) from then on still reaches the staff's inbox, so
+    the demo's people find their recent notices."""
+    token = _muted.set(_Mute(inbox_from))
     try:
         yield
     finally:
         _muted.reset(token)
+
+
+def _silent() -> bool:
+    """Nothing at all is told now: muted, and not (yet) in the inbox's window."""
+    mute = _muted.get()
+    return mute is not None and (mute.inbox_from is None or clock.now_utc() < mute.inbox_from)
 
 
 # The mall's decisions an officer hears about.
@@ -69,14 +84,20 @@ def coordinators() -> list[User]:
 def tell(users: list[User], key: str, template: str, context: dict, **mail) -> int:
     """Tells each user by e-mail and in their inbox, in their language; `key` names the
     change, so telling it again does nothing. Returns how many were told."""
+    if _silent():
+        return 0
+    inbox_only = _muted.get() is not None  # muted, but in the inbox's window
     told = 0
     for user in users:
         user_key = f"{key}:to:{user.id}"
-        if outbox.is_queued(user_key):
+        if outbox.is_queued(user_key) or (inbox_only and inbox.has(user_key)):
             continue
         locale = user.locale or "es"
         rendered = outbox.render(template, {**context, "user": user}, locale)
-        outbox.enqueue(key=user_key, recipient=user.email, locale=locale, rendered=rendered, **mail)
+        if not inbox_only:
+            outbox.enqueue(
+                key=user_key, recipient=user.email, locale=locale, rendered=rendered, **mail
+            )
         inbox.add(
             user,
             key=user_key,
@@ -166,7 +187,7 @@ def _slot_roster(slot: Slot) -> None:
 @event.listens_for(Session, "before_commit")
 def _send_invitations(session: Session) -> None:
     touched = session.info.pop(_TOUCHED, None)
-    if not touched or _muted.get() or not has_app_context():
+    if not touched or _muted.get() is not None or not has_app_context():
         return
     from app.calendars import feeds
 
@@ -228,7 +249,7 @@ WEEK_CHANGES = frozenset({"slot.plan", "slot.override", "slot.move", "slot.cance
 
 @audit.on_record
 def _week_changed(event: AuditEvent, obj) -> None:
-    if event.action not in WEEK_CHANGES or not isinstance(obj, Slot) or _muted.get():
+    if event.action not in WEEK_CHANGES or not isinstance(obj, Slot) or _silent():
         return
     changes = db.session.info.setdefault(_WEEKS, {"slots": {}, "events": []})
     changes["events"].append(event)  # the first one's id names the message
@@ -279,7 +300,7 @@ def _week_lines(slot: Slot, note: dict) -> dict[int, dict]:
 @event.listens_for(Session, "before_commit")
 def _tell_week_changes(session: Session) -> None:
     changes = session.info.pop(_WEEKS, None)
-    if not changes or _muted.get() or not has_app_context():
+    if not changes or _silent() or not has_app_context():
         return
     session.flush()
     notes = changes["slots"]
@@ -320,7 +341,7 @@ def _forget_week_changes(session: Session, _previous) -> None:
 
 @on_transition
 def notify(event: TransitionEvent) -> None:
-    if _muted.get() or not has_app_context():
+    if _silent() or not has_app_context():
         return
     if isinstance(event.obj, Nomination):
         _nomination(event)

@@ -12,8 +12,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from app import clock
 from app.domain import nomination_states, nominations, policy
 from app.domain.errors import DomainError, Invalid
-from app.extensions import db
 from app.models import Nomination, NominationState, Role
+from app.web import actions
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
 from app.web.params import MAX_ID
@@ -122,48 +122,51 @@ def candidates(slot_id: int, commune_id: int):
     )
 
 
+def _on_list(slot_id: int, commune_id: int, action) -> object:
+    """Runs ``action(slot, commune, user)`` on a commune's list and answers with the list: the
+    notice the action returns, or why it was refused (in place, with the error's status)."""
+    user = actor()
+    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+
+    def refused(exc: DomainError):
+        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
+
+    return actions.run(
+        lambda: action(slot, commune, user),
+        done=lambda notice: _panel(slot, commune, stands, notice=notice or ""),
+        refused=refused,
+    )
+
+
 @bp.route("/<int:slot_id>/<int:commune_id>/nominate", methods=["POST"])
 @roles(*COMMUNE_SIDE)
 def nominate(slot_id: int, commune_id: int):
-    user = actor()
-    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-    form = NominateForm()
-    try:
+    def action(slot, commune, user) -> str:
+        form = NominateForm()
         if not form.validate_on_submit():
             raise Invalid(_("Elija a quién nominar."))
         nomination = nominations.nominate_from_registry(
             slot, commune, form.entrepreneur_id.data, by=user, reserve=form.reserve.data == "1"
         )
-    except DomainError as exc:
-        db.session.rollback()
-        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
-    name = nomination.entrepreneur.business_name
-    db.session.commit()
-    notice = (
-        _("Se agregó a «%(name)s» a la reserva.", name=name)
-        if nomination.is_reserve
-        else _("Se agregó a «%(name)s» a la lista titular.", name=name)
-    )
-    return _panel(slot, commune, stands, notice=notice)
+        name = entrepreneur.business_name
+        if nomination.is_reserve:
+            return _("Se agregó a «%(name)s» a la reserva.", name=name)
+        return _("Se agregó a «%(name)s» a la lista titular.", name=name)
+
+    return _on_list(slot_id, commune_id, action)
 
 
 @bp.route("/<int:slot_id>/<int:commune_id>/submit", methods=["POST"])
 @roles(*COMMUNE_SIDE)
 def submit(slot_id: int, commune_id: int):
-    user = actor()
-    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-    try:
+    def action(slot, commune, user) -> str:
         if not FlaskForm().validate_on_submit():
             raise Invalid(_("El formulario expiró. Recargue la página."))
         sent = nominations.submit_list(slot, commune, by=user)
-    except DomainError as exc:
-        db.session.rollback()
-        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
-    db.session.commit()
-    notice = _("Se enviaron %(n)d nominaciones a la coordinación del mall.", n=len(sent))
-    return _panel(slot, commune, stands, notice=notice)
+        return _("Se enviaron %(n)d nominaciones a la coordinación del mall.", n=len(sent))
+
+    return _on_list(slot_id, commune_id, action)
 
 
 def _nomination_action(nomination_id: int, action):
@@ -171,18 +174,12 @@ def _nomination_action(nomination_id: int, action):
 
     The action returns the notice to show, if any.
     """
-    user = actor()
-    nomination = nominations.get_nomination(nomination_id, user=user)
-    slot_id, commune_id = nomination.slot_id, nomination.commune_id
-    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-    try:
-        notice = action(nomination, user) or ""
-    except DomainError as exc:
-        db.session.rollback()
-        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
-    db.session.commit()
-    return _panel(slot, commune, stands, notice=notice)
+    nomination = nominations.get_nomination(nomination_id, user=actor())
+    return _on_list(
+        nomination.slot_id,
+        nomination.commune_id,
+        lambda _slot, _commune, user: action(nomination, user),
+    )
 
 
 def _checked(form: FlaskForm) -> FlaskForm:

@@ -46,7 +46,7 @@ from app.models import (
     Venue,
     WeekRule,
 )
-from app.web import params
+from app.web import actions, params
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
 
@@ -192,13 +192,14 @@ def year(program_id: int, year: int):
 def extend(program_id: int):
     """Extends the program by the year asked; lands on that year's page."""
     program = _program_or_404(program_id)
-    try:
+
+    def extend_it():
         until_year = request.form.get("year", type=int)
         if until_year is None:
             raise Invalid(_("Indique hasta qué año se extiende el programa."), field="year")
-        change = programs.extend_program(program, until_year=until_year, by=actor())
-    except DomainError as exc:
-        db.session.rollback()
+        return programs.extend_program(program, until_year=until_year, by=actor())
+
+    def refused(exc: DomainError):
         program = _program_or_404(program_id)
         year = program.ends_on.year  # the page the button is on
         if is_htmx():
@@ -213,20 +214,23 @@ def extend(program_id: int):
         return render_template("rotation/year.html", extend_error=exc.message, **context), (
             exc.status
         )
-    db.session.commit()
-    flash(
-        ngettext(
-            "Programa extendido hasta %(year)s: %(num)d semana nueva, ya planificada.",
-            "Programa extendido hasta %(year)s: %(num)d semanas nuevas, ya planificadas.",
-            len(change.created),
-            year=program.ends_on.year,
-        ),
-        "success",
-    )
-    target = url_for("rotation.year", program_id=program.id, year=change.years[0])
-    if is_htmx():
-        return "", 200, {"HX-Redirect": target}
-    return redirect(target, code=303)
+
+    def done(change):
+        flash(
+            ngettext(
+                "Programa extendido hasta %(year)s: %(num)d semana nueva, ya planificada.",
+                "Programa extendido hasta %(year)s: %(num)d semanas nuevas, ya planificadas.",
+                len(change.created),
+                year=program.ends_on.year,
+            ),
+            "success",
+        )
+        target = url_for("rotation.year", program_id=program.id, year=change.years[0])
+        if is_htmx():
+            return "", 200, {"HX-Redirect": target}
+        return redirect(target, code=303)
+
+    return actions.run(extend_it, done=done, refused=refused)
 
 
 @bp.route("/programs/<int:program_id>/years/<int:year>/plan", methods=["GET", "POST"])
@@ -315,10 +319,11 @@ def new_program():
         return page(400)
     source = db.session.get(Program, form.copy_from.data) if form.copy_from.data else None
     venue = db.session.get(Venue, form.venue.data) if "venue" in form else next(iter(venues), None)
-    try:
+
+    def start():
         if venue is None:
             raise Invalid(_("Primero registre el mall."))
-        change = programs.start_program(
+        return programs.start_program(
             venue,
             name=form.name.data,
             starts_on=date(form.first_year.data, 1, 1),
@@ -327,8 +332,8 @@ def new_program():
             by=actor(),
             mode=AllocationMode(form.mode.data) if form.mode.data else None,
         )
-    except DomainError as exc:
-        db.session.rollback()
+
+    def refused(exc: DomainError):
         fields = {
             "name": form.name,
             "starts_on": form.first_year,
@@ -339,20 +344,23 @@ def new_program():
             fields[exc.field].errors.append(exc.message)
             return page(exc.status)
         return page(exc.status, exc.message)
-    db.session.commit()
-    program = change.program
-    flash(
-        ngettext(
-            "Programa «%(name)s» creado: %(num)d semana, ya planificada.",
-            "Programa «%(name)s» creado: %(num)d semanas, ya planificadas.",
-            len(change.created),
-            name=program.name,
-        ),
-        "success",
-    )
-    return redirect(
-        url_for("rotation.year", program_id=program.id, year=program.starts_on.year), code=303
-    )
+
+    def done(change):
+        program = change.program
+        flash(
+            ngettext(
+                "Programa «%(name)s» creado: %(num)d semana, ya planificada.",
+                "Programa «%(name)s» creado: %(num)d semanas, ya planificadas.",
+                len(change.created),
+                name=program.name,
+            ),
+            "success",
+        )
+        return redirect(
+            url_for("rotation.year", program_id=program.id, year=program.starts_on.year), code=303
+        )
+
+    return actions.run(start, done=done, refused=refused)
 
 
 def _slot_page_context(slot: Slot) -> dict:
@@ -432,26 +440,28 @@ def _slot_response(slot: Slot, message: str | None = None, status: int = 200):
     return redirect(url_for("rotation.slot", slot_id=slot.id))
 
 
-def _domain_failure(slot: Slot, exc: DomainError):
-    db.session.rollback()
-    slot = _slot_or_404(slot.id)
-    if is_htmx():
-        context = _slot_page_context(slot)
+def _refused_on_week(slot_id: int):
+    """The week's panel with why a change was refused, for htmx; else the error page."""
+
+    def refused(exc: DomainError):
+        if not is_htmx():
+            raise exc
+        context = _slot_page_context(_slot_or_404(slot_id))
         return (
             render_template("rotation/_slot_panel.html", error=exc.message, **context),
             exc.status,
         )
-    raise exc
+
+    return refused
 
 
 def _act(slot: Slot, action, message):
     """Runs one change to the week: the panel with the message, or with the refusal (4xx)."""
-    try:
-        action()
-    except DomainError as exc:
-        return _domain_failure(slot, exc)
-    db.session.commit()
-    return _slot_response(slot, message() if callable(message) else message)
+    return actions.run(
+        action,
+        done=lambda _result: _slot_response(slot, message() if callable(message) else message),
+        refused=_refused_on_week(slot.id),
+    )
 
 
 @bp.route("/slots/<int:slot_id>/transitions/<name>", methods=["POST"])
@@ -522,23 +532,26 @@ def decide_swap(swap_id: int, action: str):
     ):
         abort(404)  # another commune's swap does not exist for this officer
     slot = _slot_or_404(swap.slot_a_id)
-    try:
+
+    def decide() -> None:
         if action == "accept":
             swaps.accept_swap(swap, by=user)
         elif action == "approve":
             swaps.approve_swap(swap, by=user)
         else:
             swaps.reject_swap(swap, by=user, reason=request.form.get("reason", ""))
-    except DomainError as exc:
-        return _domain_failure(slot, exc)
-    db.session.commit()
+
     messages = {
         SwapState.ACCEPTED: _("Intercambio aceptado; falta la aprobación del mall."),
         SwapState.APPROVED: _("Intercambio aprobado: las comunas cambiaron de semana."),
         SwapState.REJECTED: _("Intercambio rechazado."),
         SwapState.CANCELLED: _("Solicitud de intercambio retirada."),
     }
-    return _slot_response(slot, messages[swap.state])
+    return actions.run(
+        decide,
+        done=lambda _result: _slot_response(slot, messages[swap.state]),
+        refused=_refused_on_week(slot.id),
+    )
 
 
 # --- settings: rule, weights, blackouts, unavailability, moving one week -----------------------
@@ -651,8 +664,9 @@ def update_rule(program_id: int):
     form = RuleForm()
     if not form.validate_on_submit():
         return render_template("rotation/settings.html", **_settings_context(program, form)), 400
-    try:
-        results = rotation_settings.update_rule(
+
+    def update():
+        return rotation_settings.update_rule(
             program,
             by=actor(),
             mode=AllocationMode(form.mode.data),
@@ -664,27 +678,30 @@ def update_rule(program_id: int):
             nominations_close_days=form.nominations_close_days.data,
             max_weeks_per_entrepreneur_year=form.max_weeks.data,
         )
-    except DomainError as exc:
-        db.session.rollback()
+
+    def refused(exc: DomainError):
         getattr(form, exc.field or "mode", form.mode).errors.append(exc.message)
         return render_template(
             "rotation/settings.html", **_settings_context(program, form)
         ), exc.status
-    db.session.commit()
-    moved = sum(len(r.moved) for r in results)
-    created = sum(len(r.created) for r in results)
-    kept = sum(len(r.kept) for r in results)
-    flash(
-        _(
-            "Regla guardada: %(c)d semanas nuevas, %(m)d movidas, %(k)d se mantienen porque ya "
-            "tienen nominaciones, cambio manual o avanzaron.",
-            c=created,
-            m=moved,
-            k=kept,
-        ),
-        "success",
-    )
-    return redirect(url_for("rotation.settings", program_id=program.id))
+
+    def done(results):
+        moved = sum(len(r.moved) for r in results)
+        created = sum(len(r.created) for r in results)
+        kept = sum(len(r.kept) for r in results)
+        flash(
+            _(
+                "Regla guardada: %(c)d semanas nuevas, %(m)d movidas, %(k)d se mantienen porque "
+                "ya tienen nominaciones, cambio manual o avanzaron.",
+                c=created,
+                m=moved,
+                k=kept,
+            ),
+            "success",
+        )
+        return redirect(url_for("rotation.settings", program_id=program.id))
+
+    return actions.run(update, done=done, refused=refused)
 
 
 @bp.route("/programs/<int:program_id>/settings/weights", methods=["POST"])
