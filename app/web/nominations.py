@@ -149,7 +149,7 @@ def nominate(slot_id: int, commune_id: int):
         nomination = nominations.nominate_from_registry(
             slot, commune, form.entrepreneur_id.data, by=user, reserve=form.reserve.data == "1"
         )
-        name = entrepreneur.business_name
+        name = nomination.entrepreneur.business_name
         if nomination.is_reserve:
             return _("Se agregó a «%(name)s» a la reserva.", name=name)
         return _("Se agregó a «%(name)s» a la lista titular.", name=name)
