@@ -62,6 +62,10 @@ class Config:
     PASSWORD_LINK_RATE_LIMIT = os.environ.get(
         "PASSWORD_LINK_RATE_LIMIT", "5 per minute;20 per hour"
     )
+    # JSON API calls with a wrong, revoked or expired token, per client address.
+    API_TOKEN_FAILURE_LIMIT = os.environ.get(
+        "API_TOKEN_FAILURE_LIMIT", "20 per minute;200 per hour"
+    )
     # Per signed-in user: each attempt checks the current password, so it is a guessing game too.
     PASSWORD_RATE_LIMIT = os.environ.get("PASSWORD_RATE_LIMIT", "5 per minute;20 per hour")
     # Request bodies: no form of the app comes near 1 MB; a CSV import may be up to 5 MB

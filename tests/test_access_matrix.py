@@ -89,6 +89,12 @@ def officers_only() -> dict[str, str]:
     }
 
 
+def token_only() -> dict[str, str]:
+    """The JSON API's signed-in calls read a Bearer token and never the session cookie: every
+    role's browser session gets 401 (so a page cannot be made to call them: no CSRF)."""
+    return everyone("status 401")
+
+
 MATRIX: dict[str, list[Case]] = {
     "static": [Case("GET", "/static/css/app.css", everyone())],
     "health.healthz": [Case("GET", "/healthz", everyone())],
@@ -481,6 +487,65 @@ MATRIX: dict[str, list[Case]] = {
             {**coordinators_only(), "admin": NOT_FOUND, "coordinator": NOT_FOUND},
         ),
     ],
+    # The JSON API (tests/test_api.py checks each endpoint with tokens of every role).
+    "api.communes": [Case("GET", "/api/v1/communes", everyone())],
+    "api.categories": [Case("GET", "/api/v1/categories", everyone())],
+    "api.weeks": [Case("GET", "/api/v1/weeks", everyone())],
+    "api.week": [Case("GET", "/api/v1/weeks/{reg_slot_id}", everyone())],
+    "api.roster": [Case("GET", "/api/v1/weeks/{reg_slot_id}/roster", everyone())],
+    "api.showcase_now": [Case("GET", "/api/v1/showcase", everyone())],
+    "api.openapi": [Case("GET", "/api/v1/openapi.json", everyone())],
+    "api.reference": [Case("GET", "/api/v1/docs", everyone())],
+    "api.me": [Case("GET", "/api/v1/me", token_only())],
+    "api.entrepreneurs": [Case("GET", "/api/v1/entrepreneurs", token_only())],
+    "api.create_entrepreneur": [Case("POST", "/api/v1/entrepreneurs", token_only())],
+    "api.entrepreneur": [
+        Case("GET", "/api/v1/entrepreneurs/{reg_own_entrepreneur_id}", token_only())
+    ],
+    "api.update_entrepreneur": [
+        Case("PATCH", "/api/v1/entrepreneurs/{reg_own_entrepreneur_id}", token_only())
+    ],
+    "api.nomination_lists": [Case("GET", "/api/v1/nomination-lists", token_only())],
+    "api.commune_list": [
+        Case(
+            "GET",
+            "/api/v1/weeks/{reg_slot_id}/communes/{reg_own_commune_id}/nominations",
+            token_only(),
+        )
+    ],
+    "api.nominate": [
+        Case(
+            "POST",
+            "/api/v1/weeks/{reg_slot_id}/communes/{reg_own_commune_id}/nominations",
+            token_only(),
+            data={"entrepreneur_id": "{reg_own_spare_id}"},
+        )
+    ],
+    "api.submit": [
+        Case(
+            "POST", "/api/v1/weeks/{reg_slot_id}/communes/{reg_own_commune_id}/submit", token_only()
+        )
+    ],
+    "api.nomination": [Case("GET", "/api/v1/nominations/{reg_own_nomination_id}", token_only())],
+    "api.move": [Case("POST", "/api/v1/nominations/{reg_own_nomination_id}/move", token_only())],
+    "api.change_list": [
+        Case("POST", "/api/v1/nominations/{reg_own_nomination_id}/list", token_only())
+    ],
+    "api.withdraw": [
+        Case("POST", "/api/v1/nominations/{reg_own_nomination_id}/withdraw", token_only())
+    ],
+    "api.week_nominations": [Case("GET", "/api/v1/weeks/{reg_slot_id}/nominations", token_only())],
+    "api.approve": [
+        Case("POST", "/api/v1/nominations/{reg_own_nomination_id}/approve", token_only())
+    ],
+    "api.reject": [
+        Case("POST", "/api/v1/nominations/{reg_own_nomination_id}/reject", token_only())
+    ],
+    "api.waitlist": [
+        Case("POST", "/api/v1/nominations/{reg_own_nomination_id}/waitlist", token_only())
+    ],
+    "api_tokens.index": [Case("GET", "/account/tokens/", staff_only())],
+    "api_tokens.revoke": [Case("POST", "/account/tokens/999999/revoke", staff_not_found())],
 }
 
 EMAILS = {

@@ -39,6 +39,7 @@ TRACKED = (
     m.VenueClosure,
 )
 NOT_SHOWN = (
+    m.ApiToken,  # written on use (last used); API answers never come from a cache by token
     m.AuditEvent,  # the audit page reads it live, never from a cache
     m.CalendarToken,  # written on every private-feed fetch (last used); feeds key on the token
     m.DataVersion,  # the version itself

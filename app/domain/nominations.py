@@ -458,6 +458,23 @@ def nominate(
     return nomination
 
 
+def nominate_from_registry(
+    slot: Slot,
+    commune: Commune,
+    entrepreneur_id: int,
+    *,
+    by: User,
+    reserve: bool = False,
+    now: datetime | None = None,
+) -> Nomination:
+    """Nominates one of this commune's registered entrepreneurs, found by id as the caller
+    may see them (another commune's is NotFound for an officer, Invalid for anyone else)."""
+    entrepreneur = registry.get_entrepreneur(entrepreneur_id, user=by)
+    if entrepreneur.commune_id != commune.id:
+        raise Invalid(_("Ese emprendedor no pertenece a %(commune)s.", commune=commune.name))
+    return nominate(slot, entrepreneur, by=by, reserve=reserve, now=now)
+
+
 def renumber(slot: Slot, commune_id: int, reserve: bool) -> list[Nomination]:
     rows = list(
         db.session.execute(

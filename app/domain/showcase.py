@@ -14,7 +14,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.domain import schedule
@@ -252,3 +252,51 @@ def commune_showcase(commune: Commune, *, today: date) -> CommuneShowcase:
     return CommuneShowcase(
         commune=commune, turns=turns, stands=public_stands(published, commune=commune)
     )
+
+
+# --- the weeks as a list (the JSON API) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeeksPage:
+    items: list[Slot]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def weeks_page(
+    *, year: int | None = None, state: SlotState | None = None, page: int = 1, per_page: int = 20
+) -> WeeksPage:
+    """Every week at the mall in date order, cancelled ones included (their state says so),
+    with their host communes; filtered by year and state."""
+    query = select(Slot)
+    if year is not None:
+        query = query.where(Slot.year == year)
+    if state is not None:
+        query = query.where(Slot.state == state)
+    total = db.session.execute(
+        select(func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    items = list(
+        db.session.execute(
+            _with_hosts(query.order_by(Slot.starts_on, Slot.id))
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).scalars()
+    )
+    return WeeksPage(items, total, page, per_page)
+
+
+def get_week(slot_id: int) -> Slot:
+    week = db.session.execute(
+        _with_hosts(select(Slot).where(Slot.id == slot_id))
+    ).scalar_one_or_none()
+    if week is None:
+        raise NotFound(_("Esa semana no existe."))
+    return week

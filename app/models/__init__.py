@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from app.models.api_tokens import ApiToken
 from app.models.audit import AuditEvent
 from app.models.calendars import CalendarToken
 from app.models.changes import DataVersion
@@ -31,6 +32,7 @@ from app.models.venue import OpeningHours, Stand, StandClosure, Venue, VenueClos
 
 __all__ = [
     "AllocationMode",
+    "ApiToken",
     "AuditEvent",
     "Blackout",
     "CalendarToken",

@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError
-from app.extensions import db, login_manager
+from app.extensions import csrf, db, login_manager
 from app.web.access import open_with_temporary_password
 from app.web.htmx import is_htmx
 
@@ -94,7 +94,11 @@ _SIGNED_OUT_FORMS = frozenset(
 
 def render_error(status: int, message: str):
     _settle_for_error_page()
-    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+    if request.path.startswith("/api/"):
+        from app.web.api import problem
+
+        return problem(status, message), status
+    if request.accept_mimetypes.best == "application/json":
         return jsonify(error=message, status=status), status
     template = "errors/_message.html" if is_htmx() else "errors/error.html"
     title = str(_TITLES.get(status, "Error"))
@@ -105,6 +109,8 @@ def register_blueprints(app: Flask) -> None:
     from app.web import (
         account_links,
         admin,
+        api,
+        api_tokens,
         audit,
         auth,
         calendars,
@@ -145,8 +151,11 @@ def register_blueprints(app: Flask) -> None:
         mail,
         inbox,
         reports,
+        api,
+        api_tokens,
     ):
         app.register_blueprint(module.bp)
+    csrf.exempt(api.bp)  # Bearer tokens only, never the session cookie: nothing to forge
 
     @app.url_value_preprocessor
     def allow_uploads(endpoint: str | None, _values) -> None:

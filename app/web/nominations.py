@@ -10,7 +10,7 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app import clock
-from app.domain import nomination_states, nominations, policy, registry
+from app.domain import nomination_states, nominations, policy
 from app.domain.errors import DomainError, Invalid
 from app.models import Nomination, NominationState, Role
 from app.web import actions
@@ -154,13 +154,10 @@ def nominate(slot_id: int, commune_id: int):
         form = NominateForm()
         if not form.validate_on_submit():
             raise Invalid(_("Elija a quién nominar."))
-        entrepreneur = registry.get_entrepreneur(form.entrepreneur_id.data, user=user)
-        if entrepreneur.commune_id != commune.id:
-            raise Invalid(_("Ese emprendedor no pertenece a %(commune)s.", commune=commune.name))
-        nomination = nominations.nominate(
-            slot, entrepreneur, by=user, reserve=form.reserve.data == "1"
+        nomination = nominations.nominate_from_registry(
+            slot, commune, form.entrepreneur_id.data, by=user, reserve=form.reserve.data == "1"
         )
-        name = entrepreneur.business_name
+        name = nomination.entrepreneur.business_name
         if nomination.is_reserve:
             return _("Se agregó a «%(name)s» a la reserva.", name=name)
         return _("Se agregó a «%(name)s» a la lista titular.", name=name)

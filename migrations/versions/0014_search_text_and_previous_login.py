@@ -2,7 +2,7 @@
 the user's previous sign-in (the home page says what changed since then)
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 17:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from app.textfold import search_key
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
