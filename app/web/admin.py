@@ -16,6 +16,7 @@ from app.domain import accounts, password_links
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.models import Commune, Role, User
+from app.web import actions
 from app.web.access import actor, roles
 from app.web.labels import ROLE_LABELS
 
@@ -70,7 +71,8 @@ def new_user():
     status = 200
     if form.validate_on_submit():
         commune = db.session.get(Commune, form.commune.data) if form.commune.data else None
-        try:
+
+        def invite() -> User:
             user, _unused = accounts.create_user(
                 email=form.email.data,
                 name=form.name.data,
@@ -83,12 +85,9 @@ def new_user():
             # Nobody reads a password out: the new user chooses one from an e-mailed link.
             password_links.spend_current_password(user)
             password_links.send_link(user, "invite", by=actor())
-        except DomainError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "email").errors.append(exc.message)
-            status = exc.status
-        else:
-            db.session.commit()
+            return user
+
+        def done(user: User):
             flash(
                 _(
                     "Se creó la cuenta de %(name)s y se envió una invitación a %(email)s para "
@@ -99,6 +98,12 @@ def new_user():
                 "success",
             )
             return redirect(url_for("admin.users"), code=303)
+
+        def refused(exc: DomainError):
+            getattr(form, exc.field or "email").errors.append(exc.message)
+            return render_template("admin/user_form.html", form=form, user=None), exc.status
+
+        return actions.run(invite, done=done, refused=refused)
     elif request.method == "POST":
         status = 400
     return render_template("admin/user_form.html", form=form, user=None), status
@@ -116,23 +121,27 @@ def edit_user(user_id: int):
     status = 200
     if form.validate_on_submit():
         commune = db.session.get(Commune, form.commune.data) if form.commune.data else None
-        try:
-            accounts.update_user(
+
+        def done(_result):
+            flash(_("Usuario actualizado."), "success")
+            return redirect(url_for("admin.users"))
+
+        def refused(exc: DomainError):
+            form.role.errors.append(exc.message)
+            return render_template("admin/user_form.html", form=form, user=user), exc.status
+
+        return actions.run(
+            lambda: accounts.update_user(
                 user,
                 name=form.name.data,
                 role=Role(form.role.data),
                 commune=commune,
                 locale=form.locale.data,
                 by=actor(),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.role.errors.append(exc.message)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Usuario actualizado."), "success")
-            return redirect(url_for("admin.users"))
+            ),
+            done=done,
+            refused=refused,
+        )
     elif request.method == "POST":
         status = 400
     return render_template("admin/user_form.html", form=form, user=user), status

@@ -12,6 +12,7 @@ from wtforms.validators import Length
 from app.domain import api_tokens
 from app.domain.errors import DomainError
 from app.extensions import db
+from app.web import actions
 from app.web.access import actor, staff
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
@@ -38,15 +39,17 @@ def index():
         return _page(form)
     if not form.validate_on_submit():
         return _page(form, status=400)
-    try:
-        _row, secret = api_tokens.issue(actor(), name=form.name.data or "")
-    except DomainError as exc:
-        db.session.rollback()
+
+    def refused(exc: DomainError):
         form.name.errors.append(exc.message)
         return _page(form, status=exc.status)
-    db.session.commit()
+
     # Rendered, not redirected: the secret must not travel through the session's flash messages.
-    return _page(TokenForm(formdata=None), secret=secret, status=201)
+    return actions.run(
+        lambda: api_tokens.issue(actor(), name=form.name.data or ""),
+        done=lambda issued: _page(TokenForm(formdata=None), secret=issued[1], status=201),
+        refused=refused,
+    )
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])

@@ -38,7 +38,7 @@ from app.domain.errors import DomainError, Invalid
 from app.domain.rut import format_rut
 from app.extensions import db
 from app.models import Category, Commune, Nomination, RegistryImport, Role, Slot
-from app.web import params
+from app.web import actions, params
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx, pick
 
@@ -218,20 +218,24 @@ def new():
     status = 200
     if form.validate_on_submit():
         commune = user.commune if user.is_officer else db.session.get(Commune, form.commune.data)
-        try:
+
+        def create():
             if commune is None:
                 raise Invalid(_("Elija la comuna del emprendedor."), field="commune")
-            entrepreneur = registry.create_entrepreneur(
+            return registry.create_entrepreneur(
                 form.data_for_domain(categories), commune=commune, by=user
             )
-        except DomainError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-            status = 409 if exc.status == 409 else 400
-        else:
-            db.session.commit()
+
+        def done(entrepreneur):
             flash(_("Se registró a %(name)s.", name=entrepreneur.business_name), "success")
             return redirect(url_for("registry.show", entrepreneur_id=entrepreneur.id))
+
+        def refused(exc: DomainError):
+            _show_errors(form, exc)
+            status = 409 if exc.status == 409 else 400
+            return render_template("registry/form.html", form=form, entrepreneur=None), status
+
+        return actions.run(create, done=done, refused=refused)
     elif request.method == "POST":
         status = 400
     return render_template("registry/form.html", form=form, entrepreneur=None), status
@@ -275,30 +279,35 @@ def edit(entrepreneur_id: int):
         form.version.data = str(entrepreneur.version)
     conflict = None
     if form.validate_on_submit():
-        try:
+
+        def update() -> None:
             registry.update_entrepreneur(
                 entrepreneur,
                 form.data_for_domain(categories),
                 by=user,
                 expected_version=_int_or_none(form.version.data),
             )
-        except registry.EditConflict as exc:
-            db.session.rollback()
-            entrepreneur = registry.get_entrepreneur(entrepreneur_id, user=user)
-            # What is stored now, beside what this person typed (kept in the form); saving
-            # again replaces it knowingly.
-            conflict = {"message": exc.message, "current": entrepreneur}
-            form.version.data = str(entrepreneur.version)
-            status = 409
-        except DomainError as exc:
-            db.session.rollback()
-            entrepreneur = registry.get_entrepreneur(entrepreneur_id, user=user)
-            _show_errors(form, exc)
-            status = 409 if exc.status == 409 else 400
-        else:
-            db.session.commit()
+
+        def done(_result):
             flash(_("Se guardaron los cambios."), "success")
             return redirect(url_for("registry.show", entrepreneur_id=entrepreneur.id))
+
+        def refused(exc: DomainError):
+            stored = registry.get_entrepreneur(entrepreneur_id, user=user)
+            conflict = None
+            if isinstance(exc, registry.EditConflict):
+                # What is stored now, beside what this person typed (kept in the form); saving
+                # again replaces it knowingly.
+                conflict = {"message": exc.message, "current": stored}
+                form.version.data = str(stored.version)
+            else:
+                _show_errors(form, exc)
+            status = 409 if exc.status == 409 else 400
+            return render_template(
+                "registry/form.html", form=form, entrepreneur=stored, conflict=conflict
+            ), status
+
+        return actions.run(update, done=done, refused=refused)
     elif request.method == "POST":
         status = 400
     return render_template(
@@ -321,20 +330,22 @@ class CategoryForm(FlaskForm):
 
 def _save_category(form: CategoryForm, category: Category | None):
     """Creates or edits a category from its form; the error, if any, goes on the name field."""
-    try:
-        saved = registry.save_category(
+
+    def refused(exc: DomainError):
+        form.name.errors.append(exc.message)
+        return None, exc.status
+
+    return actions.run(
+        lambda: registry.save_category(
             category,
             name=form.name.data or "",
             requires_food_permit=form.requires_food_permit.data,
             active=form.active.data,
             by=actor(),
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        form.name.errors.append(exc.message)
-        return None, exc.status
-    db.session.commit()
-    return saved, 200
+        ),
+        done=lambda saved: (saved, 200),
+        refused=refused,
+    )
 
 
 @bp.route("/categories", methods=["GET", "POST"])
@@ -410,22 +421,27 @@ def import_upload():
     if form.validate_on_submit():
         commune = user.commune if user.is_officer else db.session.get(Commune, form.commune.data)
         upload = form.file.data
-        try:
+
+        def start():
             if commune is None:
                 raise Invalid(_("Elija la comuna a la que pertenece el archivo."))
             if upload is None or not getattr(upload, "filename", ""):
                 raise Invalid(_("Elija el archivo CSV que quiere importar."))
             content = upload.stream.read(csv_import.MAX_BYTES + 1)
-            batch = csv_import.start_import(
+            return csv_import.start_import(
                 content, filename=upload.filename, commune=commune, by=user
             )
-        except DomainError as exc:
-            db.session.rollback()
+
+        def refused(exc: DomainError):
             form.file.errors.append(exc.message)
-            status = exc.status
-        else:
-            db.session.commit()
-            return redirect(url_for("registry.import_preview", token=batch.token))
+            page = render_template("registry/import.html", form=form, columns=csv_import.COLUMNS)
+            return page, exc.status
+
+        return actions.run(
+            start,
+            done=lambda batch: redirect(url_for("registry.import_preview", token=batch.token)),
+            refused=refused,
+        )
     elif request.method == "POST":
         status = 400
     return render_template("registry/import.html", form=form, columns=csv_import.COLUMNS), status
@@ -470,21 +486,26 @@ def import_check(token: str):
 @roles(*EDITORS)
 def import_commit(token: str):
     batch = _import_or_404(token)
-    try:
-        summary = csv_import.commit_import(batch, by=actor())
-    except DomainError as exc:
-        db.session.rollback()
-        batch = _import_or_404(token)
+
+    def refused(exc: DomainError):
         return render_template(
-            "registry/import_preview.html", error=exc.message, **_preview_context(batch)
+            "registry/import_preview.html",
+            error=exc.message,
+            **_preview_context(_import_or_404(token)),
         ), exc.status
-    db.session.commit()
-    flash(
-        _(
-            "Importación terminada: %(created)d emprendedores nuevos y %(updated)d actualizados.",
-            created=summary.created,
-            updated=summary.updated,
-        ),
-        "success",
+
+    def done(summary):
+        flash(
+            _(
+                "Importación terminada: %(created)d emprendedores nuevos y %(updated)d "
+                "actualizados.",
+                created=summary.created,
+                updated=summary.updated,
+            ),
+            "success",
+        )
+        return redirect(url_for("registry.index"))
+
+    return actions.run(
+        lambda: csv_import.commit_import(batch, by=actor()), done=done, refused=refused
     )
-    return redirect(url_for("registry.index"))
