@@ -277,7 +277,7 @@ def decide(
         from app.domain.nominations import renumber
 
         renumber(slot, nomination.commune_id, nomination.is_reserve)
-    if nomination.state in (S.WITHDRAWN, S.CANCELLED, S.REJECTED):
+    if nomination.state in S.TURNED_DOWN:
         assignment = live_assignment_of(nomination)
         if assignment is not None:
             _release(assignment, by=by, reason=reason or action)

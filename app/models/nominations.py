@@ -51,6 +51,8 @@ _S.QUOTA = frozenset({_S.DRAFT, _S.SUBMITTED, _S.APPROVED, _S.CONFIRMED})
 _S.PROPOSED = frozenset({_S.DRAFT, _S.SUBMITTED})
 # A week the entrepreneur used (or was given and did not come to).
 _S.USED_WEEK = frozenset({_S.APPROVED, _S.CONFIRMED, _S.ATTENDED, _S.NO_SHOW})
+# Turned down or taken off the list: its reason is worth showing.
+_S.TURNED_DOWN = frozenset({_S.REJECTED, _S.CANCELLED, _S.WITHDRAWN})
 # Nothing more happens to it.
 _S.FINAL = frozenset({_S.REJECTED, _S.ATTENDED, _S.NO_SHOW, _S.WITHDRAWN, _S.CANCELLED})
 # On a published roster with a stand.

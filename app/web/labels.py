@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.domain import nomination_states, policy
 from app.domain.slot_states import STATE_LABELS
-from app.models import NominationState, OutboxState, Role, SlotState, SwapState, User
+from app.models import ImportState, NominationState, OutboxState, Role, SlotState, SwapState, User
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrador"),
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
         nomination_state_label=lambda s: str(NOMINATION_STATE_LABELS[s]),
         # Templates compare states with the enums (and their named sets), never raw strings.
         OutboxState=OutboxState,
+        ImportState=ImportState,
         NominationState=NominationState,
         SlotState=SlotState,
         SwapState=SwapState,
