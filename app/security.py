@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
 
 from app.extensions import db, login_manager
@@ -24,6 +26,48 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+# Set on every response unless the view set its own.
+BASE_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the same cookies, without the per-request set-up: Flask
+    builds a new signing serializer on every request (twice: to open the session and to save
+    it), even for a request that carries no cookie and leaves its session empty, as every
+    visitor's and every health check's does. Here the serializer is built once per key, a
+    request without a cookie never asks for it, and an empty session left untouched is done
+    with at once."""
+
+    def __init__(self) -> None:
+        self._serializer: tuple[tuple, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = self._serializer
+        if cached is None or cached[0] != keys:  # a key rotated in place is picked up
+            cached = self._serializer = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
+    def open_session(self, app: Flask, request) -> SecureCookieSession | None:
+        if not request.cookies.get(self.get_cookie_name(app)) and app.secret_key:
+            return self.session_class()  # nothing to verify
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        if not session and not session.modified:  # empty before and after: no cookie to send
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 @functools.cache
@@ -62,18 +106,21 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
+    app.session_interface = CookieSessions()
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        # One pass over the response's headers instead of one per header set by default.
+        present = {name.lower() for name, _ in headers}
+        defaults = BASE_HEADERS
         if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            defaults = (*BASE_HEADERS, HSTS)
+        for name, value in defaults:
+            if name.lower() not in present:
+                headers.add(name, value)
         # Pages of signed-in users must not be served from a shared cache.
-        if request.endpoint != "static" and "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
+        if "cache-control" not in present and request.endpoint != "static":
+            headers.add("Cache-Control", "no-store")
         headers.add("Vary", "Cookie")
         return response
