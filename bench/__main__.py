@@ -137,9 +137,17 @@ class Server:
         self.proc.wait(timeout=20)
 
 
+# Every request of the bench, the sign-in's included, says it comes from the same client, as
+# a browser does: Flask-Login's session protection ties a session to its client's address and
+# User-Agent, and a session used by another User-Agent than the one that signed in is marked
+# not fresh, which rewrites the session cookie on every request that still carries the old one.
+USER_AGENT = "vitrina-bench"
+
+
 def session_cookie(base: str, email: str) -> str:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(f"{base}/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode(
@@ -150,7 +158,7 @@ def session_cookie(base: str, email: str) -> str:
 
 
 def fetch(base: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(f"{base}{path}", headers=headers)
+    request = urllib.request.Request(f"{base}{path}", headers={"User-Agent": USER_AGENT, **headers})
     try:
         with urllib.request.urlopen(request) as response:
             return response.status, dict(response.headers), response.read()
@@ -170,7 +178,7 @@ def wrk(base: str, path: str, headers: dict[str, str], seconds: int, connections
         "-s",
         str(ROOT / "bench" / "report.lua"),
     ]
-    for name, value in headers.items():
+    for name, value in {"User-Agent": USER_AGENT, **headers}.items():
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run([*args, f"{base}{path}"], capture_output=True, text=True, check=True)
     line = [line for line in out.stdout.splitlines() if line.startswith("{")][-1]
