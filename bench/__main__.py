@@ -235,9 +235,6 @@ def _median_run(runs: list[dict]) -> dict:
     middle = dict(ordered[(len(ordered) - 1) // 2])  # the lower one of an even count
     middle["ratio_each"] = [r["ratio"] for r in runs]
     middle["rps_each"] = [r["rps"] for r in runs]
-    if all("ratio_live" in r for r in runs):
-        middle["ratio_live_each"] = [r["ratio_live"] for r in runs]
-        middle["ratio_live"] = sorted(middle["ratio_live_each"])[(len(runs) - 1) // 2]
     return middle
 
 
@@ -258,7 +255,7 @@ def run(url: str, label: str, args) -> dict:
         rows = endpoints(server.base)
         if args.only:
             wanted = [w.strip() for w in args.only.split(",") if w.strip()]
-            rows = [r for r in rows if r[0] == LIVE or any(w in r[0] for w in wanted)]
+            rows = [r for r in rows if any(w in r[0] for w in wanted)]
         bodies = {}
         for name, path, headers, expected in rows:
             status, _, body = fetch(server.base, path, headers)
@@ -288,10 +285,6 @@ def run(url: str, label: str, args) -> dict:
                     "of bare Flask",
                     file=sys.stderr,
                 )
-            # The app's own floor, a request that touches nothing: what every endpoint pays.
-            live = rounds[LIVE][-1]["ratio"] or 1
-            for name in rounds:
-                rounds[name][-1]["ratio_live"] = rounds[name][-1]["ratio"] / live
     finally:
         server.stop()
         hello.stop()
@@ -336,10 +329,11 @@ TARGETS = {  # issue 22: the ratio to bare Flask each endpoint must reach
     "public showcase /mall": 0.60,
     "officer home /": 0.35,
     "coordinator home /": 0.35,
-}
-LIVE_TARGETS = {  # issue 10: ratios to the app's own /healthz/live
-    "review queue (decided week)": 0.30,
-    "review queue (undecided week)": 0.30,
+    # Issue 10 asked for 0.30 of the app's own /healthz/live, which then went through Flask and
+    # its hooks at about 0.65 of bare Flask; it is now answered in front of Flask (faster than
+    # bare Flask), so the same target is kept as its value against bare Flask.
+    "review queue (decided week)": 0.20,
+    "review queue (undecided week)": 0.20,
 }
 
 
@@ -353,11 +347,8 @@ def _ratio(row: dict) -> str:
 
 
 def _target(row: dict) -> str:
-    if (target := TARGETS.get(row["name"])) is not None:
-        return f"≥ {target:.2f}"
-    if (target := LIVE_TARGETS.get(row["name"])) is not None and "ratio_live" in row:
-        return f"≥ {target:.2f} × /healthz/live: {row['ratio_live']:.2f}"
-    return ""
+    target = TARGETS.get(row["name"])
+    return f"≥ {target:.2f}" if target is not None else ""
 
 
 def readme_table(report: dict) -> str:
@@ -383,12 +374,7 @@ def readme_table(report: dict) -> str:
         for r in runs:
             m = r["results"][i]
             cells += f" {m['rps']:.0f} | {m['p50_ms']:.1f} / {m['p95_ms']:.1f} | {_ratio(m)} |"
-        targets = f"≥ {TARGETS[row['name']]:.2f}" if row["name"] in TARGETS else ""
-        if row["name"] in LIVE_TARGETS:  # the same target, each database's own ratio
-            targets = f"≥ {LIVE_TARGETS[row['name']]:.2f} × /healthz/live: " + " / ".join(
-                f"{r['results'][i].get('ratio_live', 0):.2f}" for r in runs
-            )
-        lines.append(f"| {row['name']} |{cells} {targets} |")
+        lines.append(f"| {row['name']} |{cells} {_target(row)} |")
     return "\n".join(lines)
 
 
