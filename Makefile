@@ -44,7 +44,7 @@ demo: db
 # The worker (mail, the clock's state changes) runs beside the web server and stops with it.
 run: demo
 	$(BIN)/flask demo logins
-	@$(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@export PORT=$(PORT); $(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # Browser tests need Debian's Chromium; install it when missing and the machine allows it.

@@ -27,6 +27,16 @@ def database_url() -> str:
     return url
 
 
+def public_base_url() -> str:
+    """Where people reach this server: links in mail, QR codes and calendar feeds point here.
+    PUBLIC_BASE_URL when set; else the local server on PORT (what `make run` serves on)."""
+    url = os.environ.get("PUBLIC_BASE_URL", "").strip()
+    if url:
+        return url.rstrip("/")
+    port = os.environ.get("PORT", "").strip()
+    return f"http://127.0.0.1:{port if port.isdigit() else '5000'}"
+
+
 class Config:
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET)
@@ -59,7 +69,7 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH  # one limit to name in the refusal (413)
     MAX_UPLOAD_LENGTH = 10 * 1024 * 1024
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    PUBLIC_BASE_URL = public_base_url()
     VENUE_TIMEZONE = "America/Santiago"
     # Seconds a process trusts its last read of the data version when answering feed
     # revalidations (feeds declare max-age=900 anyway). 0 reads it on every request.
@@ -102,6 +112,7 @@ class TestConfig(Config):
     # argon2 at full cost makes every login in the tests slow without testing anything more.
     PASSWORD_HASH_FAST = True
     FEED_VERSION_TTL = 0  # tests change data and refetch at once
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"  # whatever PORT the machine running them has
 
 
 def config_from_env() -> type[Config]:

@@ -7,7 +7,8 @@ import threading
 import time
 from collections import OrderedDict
 
-from flask import Flask, Response, request
+from argon2 import PasswordHasher
+from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -105,6 +106,21 @@ class CookieSessions(SecureCookieSessionInterface):
 _PLAIN = (str, int, float, bool, type(None))
 
 
+# The domain reads the app's settings only through these (it never touches current_app).
+DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's current (RFC 9106) defaults
+# Tests log in hundreds of times; a cheap hash there tests the same code paths.
+_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def password_hasher() -> PasswordHasher:
+    return _FAST_HASHER if current_app.config.get("PASSWORD_HASH_FAST") else DEFAULT_HASHER
+
+
+def secret_key() -> str:
+    """Signs the links the app sends (password links); sessions sign with it too."""
+    return current_app.config["SECRET_KEY"]
+
+
 @functools.cache
 def _user_statement():
     """The statement behind every signed-in request, built once: a statement object keeps its
@@ -112,8 +128,12 @@ def _user_statement():
     models import the app package.)"""
     from app.domain import changes
     from app.models import User
+    from app.notifications import inbox
 
-    return changes.with_version(select(User).where(User.id == bindparam("user_id")))
+    # The navigation's unread notices come along too (app/notifications/inbox.py).
+    return changes.with_version(
+        select(User, inbox.unread_count_column(User.id)).where(User.id == bindparam("user_id"))
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -121,6 +141,13 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Inicie sesión para continuar.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+
+    @login_manager.unauthorized_handler
+    def signed_out():
+        # Back to where the person was, with what they typed (app/web/session_expiry.py).
+        from app.web import session_expiry
+
+        return session_expiry.expired()
 
     @login_manager.user_loader
     def load_user(session_id: str):
@@ -134,8 +161,9 @@ def init_app(app: Flask) -> None:
         row = db.session.execute(_user_statement(), {"user_id": int(user_id)}).one_or_none()
         if row is None:
             return None
-        user, data_version = row
+        user, unread, data_version = row
         changes.note(db.session, data_version)
+        user.inbox_unread = unread
         # An older session_version means logout, password change or deactivation since.
         if not user.active or user.session_version != int(version):
             return None

@@ -193,6 +193,7 @@ def endpoints(base: str) -> list[tuple[str, str, dict[str, str], int]]:
     """(name, path, headers, expected status), checked once before being measured."""
     officer = session_cookie(base, "melipilla@example.com")
     coordinator = session_cookie(base, "coordinador@example.com")
+    viewer = session_cookie(base, "viewer@example.com")
     status, headers, _ = fetch(base, "/calendar/mall.ics", {})
     etag = headers.get("ETag", "")
     slot_id = review_slot(base, coordinator)
@@ -208,6 +209,7 @@ def endpoints(base: str) -> list[tuple[str, str, dict[str, str], int]]:
         ("coordinator home /", "/", coordinator_cookie, 200),
         ("review queue (decided week)", f"/review/slots/{decided_id}", coordinator_cookie, 200),
         ("review queue (undecided week)", f"/review/slots/{slot_id}", coordinator_cookie, 200),
+        ("board reports, every year", "/reports/", {"Cookie": viewer}, 200),
     ]
     return rows
 

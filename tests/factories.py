@@ -124,6 +124,22 @@ def make_world() -> dict:
     return {"communes": communes, "venue": venue, "users": users}
 
 
+# Before 2027's weeks open: a program for 2027 is planned, nothing taken yet.
+PLANNING_TIME = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def make_program_world(app, *, plan: bool = True) -> dict:
+    """make_world plus a 2027 program (2nd full week of each month, Monday–Sunday), planned by
+    the fair planner unless `plan` is false, with the clock in November 2026."""
+    app.config["FIXED_NOW"] = PLANNING_TIME
+    world = make_world()
+    world["program"] = make_program(world["venue"], year=2027)
+    if plan:
+        rotation.plan_year(world["program"], 2027, by=None, apply=True)
+    db.session.commit()
+    return world
+
+
 # --- registry and nominations ---------------------------------------------------------------
 
 BEFORE_DEADLINE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)

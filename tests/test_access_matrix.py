@@ -116,6 +116,12 @@ MATRIX: dict[str, list[Case]] = {
     "admin.activate_user": [Case("POST", "/admin/users/{viewer_id}/activate", admin_only())],
     "admin.reset_password": [Case("POST", "/admin/users/{viewer_id}/reset-password", admin_only())],
     "mail.index": [Case("GET", "/admin/mail/", admin_only())],
+    # Each user's own notices; another user's notice is not there for them (tests/test_inbox.py).
+    "inbox.index": [Case("GET", "/avisos/", staff_only())],
+    "inbox.mark_all_read": [Case("POST", "/avisos/leer-todo", staff_only())],
+    "inbox.open_item": [Case("POST", "/avisos/999999/abrir", staff_not_found())],
+    "inbox.mark_read": [Case("POST", "/avisos/999999/leido", staff_not_found())],
+    "inbox.mark_unread": [Case("POST", "/avisos/999999/no-leido", staff_not_found())],
     "account_links.forgot": [Case("GET", "/password/forgot", everyone())],
     "account_links.choose": [Case("GET", "/password/set/not-a-token", everyone("status 400"))],
     "mail.show": [Case("GET", "/admin/mail/999999", {**admin_only(), "admin": NOT_FOUND})],
@@ -276,6 +282,28 @@ MATRIX: dict[str, list[Case]] = {
                 "copy_from": "{program_id}",
             },
         ),
+    ],
+    # The board's reports: every signed-in role (an officer's are their commune's).
+    "reports.index": [
+        Case("GET", "/reports/", staff_only()),
+        Case("GET", "/reports/?year=2027&commune={meli_id}", staff_only()),
+    ],
+    "reports.export": [
+        Case("GET", "/reports/comunas.csv", staff_only()),
+        Case("GET", "/reports/semanas.xlsx?year=2027", staff_only()),
+        Case("GET", "/reports/otra.csv", everyone(NOT_FOUND)),  # no such report: no route
+    ],
+    "reports.roster": [
+        Case("GET", "/reports/weeks/{reg_slot_id}/roster", staff_only()),
+        Case("GET", "/reports/weeks/999999/roster", staff_not_found()),
+    ],
+    "reports.roster_export": [
+        Case("GET", "/reports/weeks/{reg_slot_id}/roster.xlsx", staff_only()),
+        Case("GET", "/reports/weeks/{reg_slot_id}/roster.csv", staff_only()),
+    ],
+    "reports.poster": [
+        Case("GET", "/reports/weeks/{slot_id}/poster", staff_only()),
+        Case("GET", "/reports/weeks/999999/poster", staff_not_found()),
     ],
     "rotation.slot": [
         Case("GET", "/rotation/slots/{slot_id}", staff_only()),
@@ -443,19 +471,14 @@ MATRIX: dict[str, list[Case]] = {
         Case(
             "POST",
             "/nominations/{reg_own_nomination_id}/fly",
-            {**staff_not_found(), "viewer": FORBIDDEN},
+            {**staff_not_found(), "viewer": FORBIDDEN, "officer": FORBIDDEN},
         ),
-        # Withdrawing is the commune's act: its officer (and admins), nobody from the mall.
-        # Earlier cases may have withdrawn it already: then the allowed ones get 409.
-        Case(
-            "POST",
-            "/nominations/{reg_other_nomination_id}/withdraw",
-            {**officers_only(), "officer": NOT_FOUND, "admin": (OK, "status 409")},
-        ),
+        # Withdrawing is the commune's act, on its own list (nominations.withdraw): the mall's
+        # decision route has no "withdraw".
         Case(
             "POST",
             "/nominations/{reg_own_nomination_id}/withdraw",
-            {**officers_only(), "officer": (OK, "status 409"), "admin": (OK, "status 409")},
+            {**coordinators_only(), "admin": NOT_FOUND, "coordinator": NOT_FOUND},
         ),
     ],
 }

@@ -118,17 +118,38 @@ def test_deactivating_a_user_ends_their_open_session(app, admin_client, db):
     assert viewer_client.get("/").status_code == 200
     viewer_id = admin_client.world["users"]["viewer"].id
     response = admin_client.post(
-        f"/admin/users/{viewer_id}/deactivate", data={"csrf_token": csrf_token(admin_client)}
+        f"/admin/users/{viewer_id}/deactivate",
+        data={"csrf_token": csrf_token(admin_client), "confirmed": "1"},
     )
     assert response.status_code == 302
     assert viewer_client.get("/").status_code == 302
-    assert login(app.test_client(), "viewer@example.com").status_code == 401
+    refused = login(app.test_client(), "viewer@example.com")
+    assert refused.status_code == 403
+    assert "Su cuenta está desactivada" in refused.get_data(as_text=True)
+
+
+def test_deactivating_and_resetting_ask_for_confirmation_first(app, admin_client, db):
+    viewer = admin_client.world["users"]["viewer"]
+    for path, question in (
+        ("deactivate", f"¿Desactivar a {viewer.name}?"),
+        ("reset-password", f"¿Restablecer la contraseña de {viewer.name}?"),
+    ):
+        response = admin_client.post(
+            f"/admin/users/{viewer.id}/{path}", data={"csrf_token": csrf_token(admin_client)}
+        )
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and question in page
+        assert 'name="confirmed" value="1"' in page
+    db.session.expire_all()
+    assert viewer.active
+    assert login(app.test_client(), "viewer@example.com").status_code == 302
 
 
 def test_admin_cannot_deactivate_themselves(admin_client):
     admin_id = admin_client.world["users"]["admin"].id
     response = admin_client.post(
-        f"/admin/users/{admin_id}/deactivate", data={"csrf_token": csrf_token(admin_client)}
+        f"/admin/users/{admin_id}/deactivate",
+        data={"csrf_token": csrf_token(admin_client), "confirmed": "1"},
     )
     assert response.status_code == 409
     assert "No puede desactivar su propia cuenta." in response.get_data(as_text=True)
@@ -137,7 +158,8 @@ def test_admin_cannot_deactivate_themselves(admin_client):
 def test_reset_password_stops_the_old_one_and_sends_a_link(app, admin_client, db):
     viewer_id = admin_client.world["users"]["viewer"].id
     response = admin_client.post(
-        f"/admin/users/{viewer_id}/reset-password", data={"csrf_token": csrf_token(admin_client)}
+        f"/admin/users/{viewer_id}/reset-password",
+        data={"csrf_token": csrf_token(admin_client), "confirmed": "1"},
     )
     assert response.status_code == 303
     assert login(app.test_client(), "viewer@example.com").status_code == 401

@@ -24,7 +24,7 @@ def test_audit_page_lists_changes_and_filters_by_week(app, db):
     assert "Usuario creado" in html
     only_march = client.get(f"/audit/?slot={march.id}").get_data(as_text=True)
     assert "Semana cancelada" in only_march and "Usuario creado" not in only_march
-    assert "state: planned → state: cancelled" in only_march
+    assert "Estado: Planificada → Estado: Cancelada" in only_march
     partial = client.get("/audit/?area=user", headers={"HX-Request": "true"})
     text = partial.get_data(as_text=True)
     assert text.lstrip().startswith('<section id="audit-results">')

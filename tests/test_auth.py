@@ -40,10 +40,16 @@ def test_unknown_email_gets_the_same_answer(client, world):
     assert "Correo o contraseña incorrectos." in response.get_data(as_text=True)
 
 
-def test_deactivated_user_cannot_log_in(client, world, db):
+def test_deactivated_user_cannot_log_in_and_is_told_why(client, world, db):
     world["users"]["viewer"].active = False
     db.session.commit()
-    assert login(client, "viewer@example.com").status_code == 401
+    response = login(client, "viewer@example.com")
+    assert response.status_code == 403
+    assert "Su cuenta está desactivada" in response.get_data(as_text=True)
+    # Only someone who knows the password learns the account exists and is inactive.
+    wrong = login(client, "viewer@example.com", "otra-clave-cualquiera")
+    assert wrong.status_code == 401
+    assert "Su cuenta está desactivada" not in wrong.get_data(as_text=True)
 
 
 def test_login_without_csrf_token_is_rejected(client, world):

@@ -315,3 +315,114 @@ def test_two_commits_of_one_import_at_once_give_one_import_and_one_409(app, clie
         thread.join()
     assert sorted(statuses) == [302, 409]
     assert count(db) == 30
+
+
+MUNICIPAL = (
+    "N°;Nombres;Apellido Paterno;Apellido Materno;RUT;Nombre de fantasía;Rubro;Dirección;"
+    "Sector;Comuna;Teléfono\n"
+    "1;María José;González;Ñanco;{r1};Tejidos Ñandú;Artesanía;Los Aromos 12;Pomaire;"
+    "Melipilla;9 8765 4321\n"
+    "2;Óscar;Álvarez;;{r2};Miel del Valle;Artesania;Camino Viejo s/n;Huechún;Melipilla;\n"
+)
+
+
+@pytest.mark.db
+def test_a_municipal_spreadsheet_with_split_names_imports(client, db, w, backend):
+    """Given names and one or two surnames are joined; address, sector, commune are ignored
+    and the preview says so."""
+    content = MUNICIPAL.format(r1=rut(21), r2=rut(22)).encode("utf-8")
+    officer = w["users"]["officer"]
+    batch = csv_import.start_import(content, filename="m.csv", commune=w["melipilla"], by=officer)
+    preview = run(batch)
+    assert preview["error_rows"] == [] and preview["new_count"] == 2
+    assert preview["ignored_columns"] == ["N°", "Dirección", "Sector", "Comuna"]
+    db.session.commit()
+    login(client, "melipilla@example.com")
+    page = client.get(f"/registry/import/{batch.token}").get_data(as_text=True)
+    assert "Columnas que Vitrina no usa y se ignoran" in page
+    assert "Dirección" in page and "Sector" in page
+    csv_import.commit_import(batch, by=officer)
+    people = {
+        e.business_name: e.owner_name for e in db.session.execute(select(Entrepreneur)).scalars()
+    }
+    assert people == {
+        "Tejidos Ñandú": "María José González Ñanco",
+        "Miel del Valle": "Óscar Álvarez",
+    }
+
+
+def test_nombre_beside_surname_columns_is_the_given_names(db, w):
+    header = "Nombre;Apellidos;RUT;Nombre de fantasía;Rubro\n"
+    text = header + f"Ana;Pérez Soto;{rut(23)};Uno;Artesania\n"
+    officer = w["users"]["officer"]
+    batch = csv_import.start_import(
+        text.encode(), filename="x.csv", commune=w["melipilla"], by=officer
+    )
+    assert run(batch)["error_rows"] == []
+    csv_import.commit_import(batch, by=officer)
+    assert db.session.execute(select(Entrepreneur.owner_name)).scalar_one() == "Ana Pérez Soto"
+
+
+@pytest.mark.db
+def test_reimport_changes_only_what_the_file_has(client, db, w, backend):
+    """A blank cell or a missing column keeps what is stored; the preview lists each row's
+    changes."""
+    officer = w["users"]["officer"]
+    kept = register(
+        w["melipilla"],
+        w["crafts"],
+        rut(30),
+        business_name="Uno",
+        phone="912345678",
+        needs_power=True,
+        needs_table=True,
+        email="uno@example.com",
+    )
+    moved = register(w["melipilla"], w["crafts"], rut(31), business_name="Dos", phone="911111111")
+    same = register(w["melipilla"], w["crafts"], rut(32), business_name="Tres")
+    db.session.commit()
+    text = (
+        "RUT;Nombre del negocio;Titular;Rubro;Teléfono;Correo\n"
+        f"{rut(30)};Uno;Persona de Prueba;;;\n"
+        f"{rut(31)};Dos;Persona de Prueba;Artesania;9 2222 3333;\n"
+        f"{rut(32)};Tres;Persona de Prueba;Artesania;;\n"
+    )
+    batch = csv_import.start_import(
+        text.encode(), filename="x.csv", commune=w["melipilla"], by=officer
+    )
+    preview = run(batch)
+    assert preview["error_rows"] == []
+    assert (preview["new_count"], preview["update_count"], preview["unchanged_count"]) == (0, 1, 2)
+    assert [(line, name, diff) for line, name, diff in preview["changes"]] == [
+        (3, "Dos", {"phone": ("+56911111111", "+56922223333")})
+    ]
+    db.session.commit()
+    login(client, "melipilla@example.com")
+    page = client.get(f"/registry/import/{batch.token}").get_data(as_text=True)
+    assert "Teléfono:</strong> +56 9 1111 1111 → +56 9 2222 3333" in page
+    summary = csv_import.commit_import(batch, by=officer)
+    db.session.commit()
+    assert summary.updated == 1
+    db.session.expire_all()
+    assert (kept.phone, kept.needs_power, kept.needs_table, kept.email) == (
+        "+56912345678",
+        True,
+        True,
+        "uno@example.com",
+    )
+    assert moved.phone == "+56922223333" and moved.version == 2
+    assert same.version == 1
+
+
+def test_an_edit_after_the_preview_stops_the_import(db, w):
+    officer = w["users"]["officer"]
+    e = register(w["melipilla"], w["crafts"], rut(33), business_name="Uno")
+    text = f"RUT;Nombre del negocio;Titular;Rubro;Teléfono\n{rut(33)};Uno;Ana;Artesania;912345678\n"
+    batch = csv_import.start_import(
+        text.encode(), filename="x.csv", commune=w["melipilla"], by=officer
+    )
+    run(batch)
+    e.version += 1
+    db.session.flush()
+    with pytest.raises(Conflict, match="el registro cambió desde la revisión en línea 2"):
+        csv_import.commit_import(batch, by=officer)

@@ -106,3 +106,24 @@ def test_the_demos_history_sends_no_mail(app, db):
 
     app.test_cli_runner().invoke(args=["demo", "load"])
     assert db.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one() == 0
+
+
+def test_the_demos_staff_find_the_last_months_notices_in_their_inbox(app, db):
+    """Replayed history e-mails nobody, but the notices of its last two weeks are in the staff's
+    inboxes (lists sent, decisions), as after a month of real work: the inbox is not empty."""
+    from app import clock
+    from app.demo.loader import INBOX_DAYS
+    from app.models import InboxItem, OutboxMessage
+
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    items = list(db.session.execute(select(InboxItem)).scalars())
+    assert items, "the demo's staff should have notices"
+    now = clock.now_utc()
+    assert all(now - INBOX_DAYS <= item.created_at <= now for item in items)
+    # Staff who work the weeks: coordinators (lists sent) and, once the mall decided, officers.
+    from app.models import Role, User
+
+    roles = {db.session.get(User, item.user_id).role for item in items}
+    assert Role.COORDINATOR in roles and roles <= {Role.COORDINATOR, Role.OFFICER}
+    assert all(item.read_at is None and item.link.startswith("/") for item in items)
+    assert db.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one() == 0

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app import clock
 from app.domain import nomination_states, nominations
 from app.domain.errors import Conflict, NotAllowed, NotFound
+from app.domain.rut import check_digit
 from app.models import AuditEvent, Nomination, NominationState, SlotState
 from tests.conftest import csrf_token, login
 from tests.factories import make_nominations_world, register
@@ -90,6 +91,22 @@ def test_a_withdrawn_entrepreneur_can_be_nominated_again(db, w, backend):
     # The list shows them once, nominated, not also among the withdrawn.
     listing = nominations.commune_list(w["slot"], w["melipilla"].id)
     assert listing.main == [again] and listing.closed == []
+
+
+def test_a_list_closes_up_whoever_takes_a_nomination_off_it(db, w):
+    """Withdrawn by the commune or cancelled by the mall: one path (review.decide), so the
+    list left behind is always numbered 0, 1, 2 … (it used to depend on the route taken)."""
+    from app.domain import review
+
+    people = [person(w, rut) for rut in ("12345678-5", "11111111-1", "22222222-2")]
+    w["slot"].allocations[0].stands = 3
+    first, second, third = (nominations.nominate(w["slot"], p, by=officer(w)) for p in people)
+    nominations.submit_list(w["slot"], w["melipilla"], by=officer(w))
+    review.decide(first, "withdraw", by=officer(w), reason="Enfermedad")
+    assert (second.position, third.position) == (0, 1)
+    review.approve(second, by=w["users"]["coordinator"])
+    review.decide(second, "cancel", by=w["users"]["coordinator"], reason="No vino a montar")
+    assert third.position == 0
 
 
 @pytest.mark.db
@@ -266,7 +283,7 @@ def test_transition_table_covers_the_whole_lifecycle():
     assert table["withdraw"].side is nomination_states.Side.COMMUNE
     for name in ("approve", "reject", "waitlist", "confirm", "mark_attended", "cancel"):
         assert table[name].side is nomination_states.Side.MALL
-    for state in nomination_states.FINAL_STATES:
+    for state in NominationState.FINAL:
         assert nomination_states.transitions_from(state) == []
 
 
@@ -378,3 +395,24 @@ def test_demo_weeks_have_attended_participants(app, db):
     )
     assert attended and all(n.slot.state is SlotState.COMPLETED for n in attended)
     assert all(n.slot.starts_on <= clock.today() for n in attended)
+
+
+@pytest.mark.db
+def test_a_nomination_moves_several_places_in_one_step(client, db, w, backend):
+    people = [person(w, f"{20_000_000 + i}-{check_digit(20_000_000 + i)}") for i in range(5)]
+    listed = [nominations.nominate(w["slot"], e, by=officer(w), reserve=True) for e in people]
+    db.session.commit()
+    login(client, "melipilla@example.com")
+    response = client.post(
+        f"/nominations/n/{listed[4].id}/move",
+        data={"csrf_token": csrf_token(client), "direction": "to", "place": "1"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    order = nominations.commune_list(w["slot"], w["melipilla"].id).reserve
+    assert order == [listed[4], *listed[:4]]
+    nominations.move_to(listed[4], 3, by=officer(w))
+    order = nominations.commune_list(w["slot"], w["melipilla"].id).reserve
+    assert order == [listed[0], listed[1], listed[4], listed[2], listed[3]]
+    page = client.get(f"/nominations/{w['slot'].id}/{w['melipilla'].id}").get_data(as_text=True)
+    assert 'name="place"' in page and "Puesto 5" in page

@@ -12,17 +12,12 @@ from sqlalchemy import func, select
 from app.domain import fairness, programs, rotation
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.models import AllocationMode, AuditEvent, Program, Slot, WeekRule
-from tests.factories import make_program, make_world
+from tests.factories import make_program, make_program_world
 
 
 @pytest.fixture
 def world(app, db):
-    app.config["FIXED_NOW"] = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    world = make_world()
-    world["program"] = make_program(world["venue"], year=2027)
-    rotation.plan_year(world["program"], 2027, by=None, apply=True)
-    db.session.commit()
-    return world
+    return make_program_world(app)
 
 
 def hosts(program: Program, year: int) -> list[int | None]:

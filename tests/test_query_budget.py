@@ -34,6 +34,12 @@ BUDGET = {
     "mall showcase": 12,
     "mall showcase 304": 2,
     "commune showcase": 8,
+    "reports": 12,
+    "reports, a year and a commune": 13,
+    "reports, officer": 13,
+    "report export": 12,
+    "week roster": 7,
+    "week poster": 9,
 }
 
 
@@ -105,12 +111,27 @@ def pages(app) -> dict[str, tuple[str, str, dict]]:
         "mall showcase": (None, "/mall", {"at": during}),
         "mall showcase 304": (None, "/mall", {"at": during, "etag": True}),
         "commune showcase": (None, f"/mall/communes/{host.slug}", {"at": during}),
+        # Reports read every year of data: twice the years at scale 3, the same statements.
+        "reports": ("viewer", "/reports/", {}),
+        "reports, a year and a commune": (
+            "viewer",
+            f"/reports/?year={full.year}&commune={host.id}",
+            {},
+        ),
+        "reports, officer": ("officer", "/reports/", {}),
+        "report export": ("viewer", "/reports/semanas.xlsx", {}),
+        "week roster": ("coordinator", f"/reports/weeks/{full.id}/roster", {}),
+        "week poster": ("coordinator", f"/reports/weeks/{full.id}/poster", {}),
     }
 
 
 def count(app, who: str | None, path: str, options: dict) -> int:
     client = app.test_client()
-    emails = {"officer": None, "coordinator": "coordinador@example.com"}
+    emails = {
+        "officer": None,
+        "coordinator": "coordinador@example.com",
+        "viewer": "viewer@example.com",
+    }
     if who == "officer":
         with app.app_context():
             # A commune with a list in the week under review: pages show the same at any scale.

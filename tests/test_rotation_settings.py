@@ -11,17 +11,12 @@ from app.domain import rotation, rotation_settings
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.models import AllocationMode, AuditEvent, CommuneUnavailability, SlotState, WeekRule
 from tests.conftest import csrf_token, login
-from tests.factories import make_program, make_world
+from tests.factories import make_program_world
 
 
 @pytest.fixture
 def world(app, db):
-    app.config["FIXED_NOW"] = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    world = make_world()
-    world["program"] = make_program(world["venue"], year=2027)
-    rotation.plan_year(world["program"], 2027, by=None, apply=True)
-    db.session.commit()
-    return world
+    return make_program_world(app)
 
 
 def rule(program, **changes):

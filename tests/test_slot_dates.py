@@ -3,7 +3,7 @@ written straight into the database."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import select, text
@@ -13,16 +13,12 @@ from app.domain import rotation, rotation_settings, slot_states
 from app.domain.errors import Conflict
 from app.models import AuditEvent, Program, Slot, WeekRule
 from tests.conftest import csrf_token, login
-from tests.factories import make_program, make_world
+from tests.factories import make_program_world
 
 
 @pytest.fixture
 def world(app, db):
-    app.config["FIXED_NOW"] = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    world = make_world()
-    world["program"] = make_program(world["venue"], year=2027)  # 2nd full week, Monday–Sunday
-    db.session.commit()
-    return world
+    return make_program_world(app, plan=False)
 
 
 def month(program: Program, number: int) -> Slot:

@@ -40,7 +40,6 @@ from app.calendars.builder import (
 )
 from app.domain import changes
 from app.domain.roster import (
-    ROSTER_SLOT_STATES,
     is_on_published_roster,
     on_published_roster,
     shown_publicly,
@@ -262,7 +261,7 @@ def _roster_select(feed: Feed, b: _Bounds, *columns) -> Select:
         .join(Slot, StandAssignment.slot_id == Slot.id)
         .join(Entrepreneur, Nomination.entrepreneur_id == Entrepreneur.id)
         .where(
-            Slot.state.in_((*ROSTER_SLOT_STATES, SlotState.CANCELLED)),
+            Slot.state.in_((*SlotState.ROSTER_PUBLIC, SlotState.CANCELLED)),
             or_(live, recently_changed),
         )
     )

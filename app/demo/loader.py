@@ -114,8 +114,9 @@ def load_demo(*, now: datetime | None = None, today: date | None = None) -> str:
             slots += rotation.generate_slots(program, year, by=None).created
             rotation.plan_year(program, year, by=None, apply=True)
         db.session.flush()
-    # History is replayed, not lived: nobody is e-mailed about last year's decisions.
-    with clock.frozen_at(now), rules.muted():
+    # History is replayed, not lived: nobody is e-mailed about last year's decisions. The last
+    # month's notices wait in the staff's inboxes, as they would after a month's work.
+    with clock.frozen_at(now), rules.muted(inbox_from=now - INBOX_DAYS):
         n_nominations = _history(slots, now)
     return (
         f"Demostración cargada: {venue.name}, {len(venue.stands)} stands, {len(communes)} comunas, "
@@ -238,6 +239,7 @@ def _entrepreneurs(communes: list[Commune], categories: dict[str, Category]) -> 
 # roster this many days before it starts (the days between the deadline and then are review).
 OPEN_WITHIN_DAYS = 70
 OPEN_WEEKS_AHEAD = 2
+INBOX_DAYS = timedelta(days=31)  # a month of notices: a whole round of lists and decisions
 PUBLISH_DAYS_BEFORE = 7
 # Past weeks had this many entrepreneurs per commune; open weeks start with a few nominated.
 PAST_NOMINEES = 10

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import secrets
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app import security
 from app.domain import audit
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.extensions import db
@@ -18,15 +17,9 @@ from app.models import Commune, Role, User
 from app.models.types import utcnow
 
 MIN_PASSWORD_LENGTH = 10
-_default_hasher = PasswordHasher()  # argon2id with the library's current (RFC 9106) defaults
-# Tests log in hundreds of times; a cheap hash there tests the same code paths.
-_fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # Verified when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = _default_hasher.hash("vitrina-timing-equaliser")
-
-
-def _hasher() -> PasswordHasher:
-    return _fast_hasher if current_app.config.get("PASSWORD_HASH_FAST") else _default_hasher
+_DUMMY_HASH = security.DEFAULT_HASHER.hash("vitrina-timing-equaliser")
+_hasher = security.password_hasher  # the app's setting, read by the security layer
 
 
 def hash_password(password: str) -> str:
@@ -50,8 +43,15 @@ def normalize_email(raw: str) -> str:
     return info.normalized.lower()
 
 
+class AccountInactive(NotAllowed):
+    """The email and password are right but an administrator deactivated the account."""
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None; rehashes outdated hashes."""
+    """The active user with this email and password, or None; rehashes outdated hashes.
+
+    Raises AccountInactive when the password is right but the account is deactivated: only
+    someone who knows the password learns that (the account's existence stays private)."""
     try:
         address = normalize_email(email)
     except Invalid:
@@ -66,10 +66,18 @@ def authenticate(email: str, password: str) -> User | None:
         hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or not user.active:
+    if user is None:
         return None
+    if not user.active:
+        raise AccountInactive(
+            _(
+                "Su cuenta está desactivada. Si necesita entrar, pida a un administrador de "
+                "Vitrina que la reactive."
+            )
+        )
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
+    user.previous_login_at = user.last_login_at
     user.last_login_at = utcnow()
     return user
 

@@ -1,9 +1,19 @@
 """Writing audit events in the caller's transaction."""
 
+from collections.abc import Callable
 from typing import Any
 
 from app.extensions import db
 from app.models import AuditEvent, User
+
+# Called with each event as it is recorded: changes that are not state transitions (a re-plan
+# giving a week to another commune, a week moved) reach the notifications this way.
+_listeners: list[Callable[[AuditEvent, Any], None]] = []
+
+
+def on_record(listener: Callable[[AuditEvent, Any], None]) -> Callable[[AuditEvent, Any], None]:
+    _listeners.append(listener)
+    return listener
 
 
 def record(
@@ -31,4 +41,6 @@ def record(
         entrepreneur_id=entrepreneur_id,
     )
     db.session.add(event)
+    for listener in _listeners:
+        listener(event, obj)
     return event

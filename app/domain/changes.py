@@ -42,6 +42,7 @@ NOT_SHOWN = (
     m.AuditEvent,  # the audit page reads it live, never from a cache
     m.CalendarToken,  # written on every private-feed fetch (last used); feeds key on the token
     m.DataVersion,  # the version itself
+    m.InboxItem,  # read live; the navigation's unread count is part of the page key (viewer)
     m.OutboxMessage,  # mail waiting to go out: the admin's mail page reads it live
     m.RegistryImport,  # an import's preview: a private, live page
     m.RegistryImportRow,

@@ -18,9 +18,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from app import clock
-from app.domain import audit, registry
+from app.domain import audit, policy, registry
 from app.domain.errors import Conflict, Invalid
 from app.domain.rut import InvalidRut, format_rut, normalize_rut
 from app.extensions import db
@@ -34,11 +35,14 @@ from app.models import (
     Role,
     User,
 )
+from app.models.registry import entrepreneur_search_text
 
+_SEARCHED = ("business_name", "owner_name", "email")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 CHUNK = 500
 PREVIEW_SAMPLE = 15
+PREVIEW_CHANGES = 200
 _BOOL_FIELDS = ("needs_power", "needs_table", "needs_food_handling", "public_consent", "active")
 
 
@@ -151,6 +155,33 @@ COLUMNS = (
     Column("active", "Activo", ("activa", "vigente", "estado")),
     Column("notes", "Notas", ("observaciones", "comentarios", "nota")),
 )
+# Communes often keep the owner's name split: given names, then one or two surname columns.
+# They are joined into "Nombre del titular" (a "Nombre" column beside surnames is the given names).
+NAME_PARTS = (
+    Column(
+        "owner_given_names",
+        "Nombres",
+        ("nombres", "nombre s", "primer nombre", "nombres titular", "nombres del titular"),
+    ),
+    Column(
+        "owner_surname",
+        "Apellido paterno",
+        (
+            "apellido",
+            "apellidos",
+            "primer apellido",
+            "apellido 1",
+            "ap paterno",
+            "apellido paterno titular",
+        ),
+    ),
+    Column(
+        "owner_surname2",
+        "Apellido materno",
+        ("segundo apellido", "apellido 2", "ap materno", "apellido materno titular"),
+    ),
+)
+_NAME_PART_FIELDS = tuple(c.field for c in NAME_PARTS)
 _BY_FIELD = {c.field: c for c in COLUMNS}
 _TRUE = {"si", "s", "x", "1", "true", "verdadero", "yes", "y", "activo", "activa", "vigente"}
 _FALSE = {"no", "n", "0", "false", "falso", "", "-", "inactivo", "inactiva"}
@@ -161,7 +192,7 @@ def _header_key(text: str) -> str:
 
 
 _HEADER_INDEX = {}
-for _col in COLUMNS:
+for _col in (*COLUMNS, *NAME_PARTS):
     for _name in (_col.header, _col.field, *_col.aliases):
         _HEADER_INDEX.setdefault(_header_key(_name), _col.field)
 
@@ -189,7 +220,13 @@ def _header_map(header: list[str]) -> dict[int, str]:
         field = _HEADER_INDEX.get(_header_key(name))
         if field and field not in mapping.values():
             mapping[index] = field
-    missing = [c.header for c in COLUMNS if c.required and c.field not in mapping.values()]
+    fields = set(mapping.values())
+    has_name = "owner_name" in fields or fields & {"owner_given_names", "owner_surname"}
+    missing = [
+        c.header
+        for c in COLUMNS
+        if c.required and c.field not in fields and not (c.field == "owner_name" and has_name)
+    ]
     if missing:
         found = ", ".join(f"«{h.strip()}»" for h in header if h.strip()) or _("ninguna")
         raise Invalid(
@@ -218,23 +255,48 @@ def _rows(source: str, delimiter: str) -> list[tuple[int, dict[str, str]]]:
             header = cells
             mapping = _header_map(cells)
             continue
-        rows.append(
-            (
-                line,
-                {
-                    f: _unquoted(cells[i].strip()) if i < len(cells) else ""
-                    for i, f in mapping.items()
-                },
-            )
-        )
+        raw = {f: _unquoted(cells[i].strip()) if i < len(cells) else "" for i, f in mapping.items()}
+        rows.append((line, _join_name(raw)))
     if header is None:
         raise Invalid(_("El archivo está vacío."))
     return rows
 
 
+def _join_name(raw: dict[str, str]) -> dict[str, str]:
+    """Given names and surnames in their own columns become one "Nombre del titular"."""
+    if not any(f in raw for f in _NAME_PART_FIELDS):
+        return raw
+    given = raw.pop("owner_given_names", "")
+    surnames = [raw.pop("owner_surname", ""), raw.pop("owner_surname2", "")]
+    if "owner_name" in raw and not given:
+        given = raw.pop("owner_name")  # "Nombre" beside surname columns holds the given names
+    raw["owner_name"] = " ".join(" ".join(p.split()) for p in (given, *surnames) if p.strip())
+    return raw
+
+
+def columns_report(source: str, delimiter: str) -> tuple[list[str], list[str]]:
+    """The file's column headers Vitrina reads and those it ignores (address, sector...)."""
+    reader = csv.reader(io.StringIO(source, newline=""), delimiter=delimiter)
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            used, ignored = [], []
+            seen: set[str] = set()
+            for name in cells:
+                if not name.strip():
+                    continue
+                field = _HEADER_INDEX.get(_header_key(name))
+                if field and field not in seen:
+                    seen.add(field)
+                    used.append(name.strip())
+                else:
+                    ignored.append(name.strip())
+            return used, ignored
+    return [], []
+
+
 def start_import(content: bytes, *, filename: str, commune: Commune, by: User) -> RegistryImport:
     """Keeps the file server-side and returns the import whose rows are then checked in chunks."""
-    if not registry.can_edit_registry(by, commune.id):
+    if not policy.can_edit_registry(by, commune.id):
         raise Invalid(_("No puede importar al registro de %(commune)s.", commune=commune.name))
     if len(content) > MAX_BYTES:
         raise Invalid(_("El archivo pesa más de 5 MB. Divídalo en partes más pequeñas."))
@@ -296,7 +358,7 @@ def get_import(token: str, *, user: User) -> RegistryImport | None:
     ).scalar_one_or_none()
     if batch is None:
         return None
-    if user.role is Role.OFFICER and batch.commune_id != user.commune_id:
+    if not policy.sees_commune(user, batch.commune_id):
         return None
     if user.role is Role.VIEWER:
         return None
@@ -344,18 +406,44 @@ def _parse_date(raw: str, errors: list[str]) -> date | None:
 
 
 def _check_row(
-    raw: dict[str, str], commune: Commune, categories: dict[str, Category]
+    raw: dict[str, str],
+    commune: Commune,
+    categories: dict[str, Category],
+    current: Entrepreneur | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
+    """The row's clean values, or its errors.
+
+    A row for someone already registered (``current``) changes only what the file says: a
+    column the file lacks, or a blank cell, keeps what is stored. Its values are then only the
+    fields that change, with what they were under "_before" and the version read under
+    "_version" (the commit refuses if the record changed meanwhile).
+    """
     errors: list[str] = []
-    data: dict[str, Any] = {k: raw.get(k, "") for k in registry.FIELDS}
+    if current is not None:
+        data: dict[str, Any] = {
+            k: getattr(current, k) for k in registry.FIELDS if k not in ("category",)
+        }
+        data["category"] = current.category
+        given = {k: v for k, v in raw.items() if v.strip()}
+    else:
+        data = {k: raw.get(k, "") for k in registry.FIELDS}
+        given = raw
+    for key in ("business_name", "owner_name", "rut", "email", "phone", "description"):
+        if key in given:
+            data[key] = given[key]
+    for key in ("website", "sanitary_resolution", "notes"):
+        if key in given:
+            data[key] = given[key]
     for field in _BOOL_FIELDS:
-        if field in raw:
-            data[field] = _parse_bool(field, raw[field], errors)
-        else:
+        if field in given:
+            data[field] = _parse_bool(field, given[field], errors)
+        elif current is None:
             data[field] = field == "active"  # a file without the column: everyone is active
-    data["sanitary_expiry"] = _parse_date(raw.get("sanitary_expiry", ""), errors)
-    category_name = raw.get("category", "")
-    data["category"] = categories.get(registry.fold(category_name)) if category_name else None
+    if current is None or given.get("sanitary_expiry"):
+        data["sanitary_expiry"] = _parse_date(given.get("sanitary_expiry", ""), errors)
+    category_name = given.get("category", "")
+    if current is None or category_name:
+        data["category"] = categories.get(registry.fold(category_name)) if category_name else None
     try:
         values = registry.clean(data, commune=commune, check_rut_taken=False)
     except registry.InvalidFields as exc:
@@ -372,7 +460,29 @@ def _check_row(
         values["category_id"] = values.pop("category").id
         if values["sanitary_expiry"]:
             values["sanitary_expiry"] = values["sanitary_expiry"].isoformat()
+        if current is not None:
+            stored = _stored(current)
+            changed = {k: v for k, v in values.items() if stored.get(k) != v}
+            values = {
+                **changed,
+                "_before": {k: stored.get(k) for k in changed},
+                "_version": current.version,
+            }
     return values, errors
+
+
+def _stored(e: Entrepreneur) -> dict[str, Any]:
+    """An entrepreneur's fields as an import row stores them (category id, ISO dates)."""
+    out = {k: getattr(e, k) for k in registry.FIELDS if k != "category"}
+    out["category_id"] = e.category_id
+    out["sanitary_expiry"] = e.sanitary_expiry.isoformat() if e.sanitary_expiry else None
+    return out
+
+
+def row_changes(values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """An update row's changes: field → (stored value, value from the file)."""
+    before = values.get("_before", {})
+    return {k: (before.get(k), v) for k, v in values.items() if not k.startswith("_")}
 
 
 def _categories_by_name() -> dict[str, Category]:
@@ -395,23 +505,27 @@ def check_next_chunk(batch: RegistryImport, *, size: int = CHUNK) -> RegistryImp
     rows = _rows(batch.source, batch.delimiter)
     chunk = rows[batch.checked_rows : batch.checked_rows + size]
     categories = _categories_by_name()
-    checked = []
-    for line, raw in chunk:
-        values, errors = _check_row(raw, batch.commune, categories)
-        rut = values.get("rut")
-        if rut is None and raw.get("rut"):
-            try:
-                rut = normalize_rut(raw["rut"])
-            except InvalidRut:
-                rut = None
-        checked.append([line, rut, values, errors, None])
-    ruts = [r[1] for r in checked if r[1]]
+    row_ruts: list[str | None] = []
+    for _line, raw in chunk:
+        try:
+            row_ruts.append(normalize_rut(raw["rut"]) if raw.get("rut") else None)
+        except InvalidRut:
+            row_ruts.append(None)
     registered = {
         e.rut: e
         for e in db.session.execute(
-            select(Entrepreneur).where(Entrepreneur.rut.in_(ruts))
+            select(Entrepreneur)
+            .where(Entrepreneur.rut.in_([r for r in row_ruts if r]))
+            .options(selectinload(Entrepreneur.category))
         ).scalars()
     }
+    checked = []
+    for (line, raw), rut in zip(chunk, row_ruts, strict=True):
+        owner = registered.get(rut) if rut else None
+        current = owner if owner is not None and owner.commune_id == batch.commune_id else None
+        values, errors = _check_row(raw, batch.commune, categories, current)
+        checked.append([line, rut, values, errors, None])
+    ruts = [r[1] for r in checked if r[1]]
     communes = {c.id: c for c in db.session.execute(select(Commune)).scalars()}
     earlier = dict(
         db.session.execute(
@@ -481,28 +595,72 @@ def preview(batch: RegistryImport) -> dict[str, Any]:
     sample = list(
         db.session.execute(
             select(RegistryImportRow)
-            .where(RegistryImportRow.import_id == batch.id, RegistryImportRow.ok.is_(True))
+            .where(
+                RegistryImportRow.import_id == batch.id,
+                RegistryImportRow.ok.is_(True),
+                RegistryImportRow.entrepreneur_id.is_(None),
+            )
             .order_by(RegistryImportRow.line)
             .limit(PREVIEW_SAMPLE)
         ).scalars()
     )
-    updates = db.session.execute(
-        select(func.count()).where(
-            RegistryImportRow.import_id == batch.id,
-            RegistryImportRow.ok.is_(True),
-            RegistryImportRow.entrepreneur_id.is_not(None),
-        )
-    ).scalar_one()
     good = batch.checked_rows - batch.error_rows
     categories = {c.id: c.name for c in db.session.execute(select(Category)).scalars()}
+    used, ignored = columns_report(batch.source, batch.delimiter) if batch.source else ([], [])
+    # Rows for people already registered: what each will change (known once all are checked).
+    updates = list(
+        db.session.execute(
+            select(RegistryImportRow.line, RegistryImportRow.values, Entrepreneur.business_name)
+            .join(Entrepreneur, Entrepreneur.id == RegistryImportRow.entrepreneur_id)
+            .where(RegistryImportRow.import_id == batch.id, RegistryImportRow.ok.is_(True))
+            .order_by(RegistryImportRow.line)
+        ).all()
+    )
+    changes = []
+    unchanged = 0
+    for line, values, name in updates:
+        diff = row_changes(values)
+        if diff:
+            changes.append((line, name, diff))
+        else:
+            unchanged += 1
     return {
         "percent": percent,
         "error_rows": error_rows,
         "sample": sample,
-        "new_count": good - updates,
-        "update_count": updates,
+        "new_count": good - len(updates),
+        "update_count": len(changes),
+        "unchanged_count": unchanged,
+        "changes": changes[:PREVIEW_CHANGES],
+        "more_changes": max(0, len(changes) - PREVIEW_CHANGES),
         "category_names": categories,
+        "used_columns": used,
+        "ignored_columns": ignored,
+        "field_labels": field_labels(),
     }
+
+
+def field_labels() -> dict[str, str]:
+    labels = {c.field: c.header for c in COLUMNS}
+    labels["category_id"] = labels.pop("category")
+    return labels
+
+
+def display_value(field: str, value: Any, category_names: dict[int, str]) -> str:
+    """A stored or imported value as people read it: «sí», a category's name, 31-12-2027."""
+    if value is None or value == "":
+        return "—"
+    if field == "category_id":
+        return category_names.get(value, str(value))
+    if field in _BOOL_FIELDS:
+        return _yes_no(bool(value))
+    if field == "phone":
+        return registry.format_phone(value)
+    if field == "rut":
+        return format_rut(value)
+    if field == "sanitary_expiry":
+        return date.fromisoformat(value).strftime("%d-%m-%Y")
+    return str(value)
 
 
 # --- committing -----------------------------------------------------------------------------
@@ -521,7 +679,7 @@ def _in_chunks(values: list, size: int = 500):
 
 def commit_import(batch: RegistryImport, *, by: User) -> ImportSummary:
     """Writes every row or none: refuses while rows have errors or were not all checked."""
-    if not registry.can_edit_registry(by, batch.commune_id):
+    if not policy.can_edit_registry(by, batch.commune_id):
         raise Invalid(_("No puede importar al registro de esta comuna."))
     # Two clicks on "Importar" (two tabs, two people) commit one after the other: the second
     # waits for the first, then reads the state it left and is told the file is in.
@@ -561,8 +719,10 @@ def commit_import(batch: RegistryImport, *, by: User) -> ImportSummary:
     for row in rows:
         owner = registered.get(row.rut)
         expected = row.entrepreneur_id
-        if (owner.id if owner else None) != expected or (
-            owner is not None and owner.commune_id != batch.commune_id
+        if (
+            (owner.id if owner else None) != expected
+            or (owner is not None and owner.commune_id != batch.commune_id)
+            or (owner is not None and owner.version != row.values.get("_version"))
         ):
             problems.append(
                 _("línea %(line)d (RUT %(rut)s)", line=row.line, rut=format_rut(row.rut))
@@ -578,7 +738,9 @@ def commit_import(batch: RegistryImport, *, by: User) -> ImportSummary:
     now = clock.now_utc()
     new_rows, update_rows = [], []
     for row in rows:
-        values = dict(row.values)
+        values = {k: v for k, v in row.values.items() if not k.startswith("_")}
+        if row.entrepreneur_id is not None and not values:
+            continue  # the file says what is stored already
         if values.get("sanitary_expiry"):
             values["sanitary_expiry"] = date.fromisoformat(values["sanitary_expiry"])
         values["updated_at"] = now
@@ -587,6 +749,11 @@ def commit_import(batch: RegistryImport, *, by: User) -> ImportSummary:
         else:
             # An import is an edit: a form opened before it must not save over it.
             current = registered[row.rut]
+            if values.keys() & {"business_name", "owner_name", "email"}:
+                # A bulk update runs no ORM hooks: the search text is written here.
+                values["search_text"] = entrepreneur_search_text(
+                    *(values.get(k, getattr(current, k)) for k in _SEARCHED)
+                )
             update_rows.append(
                 {**values, "id": row.entrepreneur_id, "version": current.version + 1}
             )
@@ -624,7 +791,7 @@ def export_csv(user: User, *, commune_id: int | None = None) -> str:
     """The registry a user may see, as the import reads it: UTF-8 with BOM and semicolons,
     which Excel in Chile opens with accents and columns intact."""
     query = registry.scoped(select(Entrepreneur), user)
-    if commune_id and user.role is not Role.OFFICER:
+    if commune_id and policy.commune_scope(user) is None:
         query = query.where(Entrepreneur.commune_id == commune_id)
     categories = {c.id: c.name for c in db.session.execute(select(Category)).scalars()}
     communes = {c.id: c.name for c in db.session.execute(select(Commune)).scalars()}
@@ -652,7 +819,7 @@ def export_csv(user: User, *, commune_id: int | None = None) -> str:
                 row.append(value or "")
         row.append(communes.get(e.commune_id, ""))
         # Every cell, whatever its column: a category or commune name is text people typed too.
-        writer.writerow([_safe_cell(cell) for cell in row])
+        writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue()
 
 
@@ -661,10 +828,10 @@ def export_csv(user: User, *, commune_id: int | None = None) -> str:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe_cell(text: str) -> str:
+def safe_cell(text: str) -> str:
     return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 
 def _unquoted(text: str) -> str:
-    """An exported cell read back: the quote _safe_cell added is not part of the value."""
+    """An exported cell read back: the quote safe_cell added is not part of the value."""
     return text[1:] if text[:1] == "'" and text[1:2] in _FORMULA_STARTS else text

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import clock
-from app.domain import transitions
+from app.domain import policy, transitions
 from app.domain.errors import Conflict, NotAllowed, NotFound
 from app.i18n import fmt_daytime
 from app.models import Nomination, NominationState, Role, SlotState, User
@@ -36,6 +36,22 @@ STATE_LABELS = {
     S.NO_SHOW: _l("No se presentó"),
     S.WITHDRAWN: _l("Retirada"),
     S.CANCELLED: _l("Cancelada"),
+}
+
+# What each state means, shown where the states appear (review page, the commune's lists).
+STATE_HELP = {
+    S.DRAFT: _l("La comuna la preparó y aún no la envía: el mall todavía no la ve."),
+    S.SUBMITTED: _l("La comuna la envió: espera la revisión del mall."),
+    S.APPROVED: _l("El mall la aceptó y le asignó un stand."),
+    S.CONFIRMED: _l(
+        "El mall confirmó con el emprendedor que vendrá (botón «Confirmar», después de avisarle)."
+    ),
+    S.WAITLISTED: _l("Sin stand por ahora: pasa a aprobada si se libera uno."),
+    S.REJECTED: _l("El mall no la aceptó; la comuna ve el motivo."),
+    S.ATTENDED: _l("Vino a su semana."),
+    S.NO_SHOW: _l("Tenía stand y no vino."),
+    S.WITHDRAWN: _l("La comuna la sacó de la lista."),
+    S.CANCELLED: _l("El mall la canceló después de aprobarla; la comuna ve el motivo."),
 }
 
 
@@ -153,28 +169,11 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 
-# States in which a nomination holds (or may still get) a place: they count against the
-# commune's quota and the entrepreneur's yearly maximum.
-HOLDING_STATES = frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.CONFIRMED, S.WAITLISTED})
-# A week the entrepreneur used (or was given and did not come to).
-USED_WEEK_STATES = frozenset({S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW})
-FINAL_STATES = frozenset({S.REJECTED, S.ATTENDED, S.NO_SHOW, S.WITHDRAWN, S.CANCELLED})
-
 
 def transitions_from(state: NominationState) -> list[Transition]:
     """What people can do from this state (the rules' own moves, creation and promotion,
     are not buttons)."""
     return [t for t in TRANSITIONS.values() if state in t.sources and not t.system]
-
-
-def acts_for_commune(user: User | None, commune_id: int) -> bool:
-    return user is not None and (
-        user.role is Role.ADMIN or (user.role is Role.OFFICER and user.commune_id == commune_id)
-    )
-
-
-def acts_for_mall(user: User | None) -> bool:
-    return user is not None and user.role in (Role.ADMIN, Role.COORDINATOR)
 
 
 def window_problem(nomination_or_slot, *, now: datetime | None = None) -> str | None:
@@ -203,11 +202,13 @@ def refusal(
 def _refuse(nomination: Nomination, transition: Transition, user: User | None, now: datetime):
     if transition.system:
         pass  # the rules move it themselves: whoever set it off needs no right of their own
-    elif transition.side is Side.COMMUNE and not acts_for_commune(user, nomination.commune_id):
+    elif transition.side is Side.COMMUNE and not policy.can_act_for_commune(
+        user, nomination.commune_id
+    ):
         if user is not None and user.role is Role.OFFICER:
             return NotFound, _("Esa nominación no existe o no pertenece a su comuna.")
         return NotAllowed, _("Solo la comuna que nominó puede hacer esto.")
-    elif transition.side is Side.MALL and not acts_for_mall(user):
+    elif transition.side is Side.MALL and not policy.runs_the_mall(user):
         return NotAllowed, _("Solo la coordinación del mall puede hacer esto.")
     if not transition.creates and nomination.state not in transition.sources:
         return Conflict, _(
@@ -221,9 +222,7 @@ def _refuse(nomination: Nomination, transition: Transition, user: User | None, n
         if problem:
             return Conflict, problem
     elif transition.when is When.BEFORE_WEEK_ENDS:
-        if slot.state in (SlotState.COMPLETED, SlotState.CANCELLED) or clock_date(now) > (
-            slot.ends_on
-        ):
+        if slot.state in SlotState.OVER or clock_date(now) > (slot.ends_on):
             return Conflict, _("La semana ya terminó o fue cancelada.")
     elif transition.when is When.WEEK_STARTED and clock_date(now) < slot.starts_on:
         return Conflict, _("La asistencia se registra desde el primer día de la semana.")

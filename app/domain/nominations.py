@@ -7,7 +7,7 @@ through ``nomination_states.apply`` so every one is checked and audited the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import clock
-from app.domain import audit, nomination_states, registry
-from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
+from app.domain import audit, nomination_states, policy, registry
+from app.domain.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.i18n import fmt_date, fmt_week
 from app.models import (
@@ -25,21 +25,15 @@ from app.models import (
     Entrepreneur,
     Nomination,
     NominationState,
-    Role,
     Slot,
     SlotAllocation,
     SlotState,
+    Stand,
+    StandAssignment,
     User,
 )
 
 S = NominationState
-# Main-list nominations that take one of the commune's stands.
-QUOTA_STATES = (S.DRAFT, S.SUBMITTED, S.APPROVED, S.CONFIRMED)
-# Nominations that use (or are on their way to use) one of the entrepreneur's weeks of the year;
-# a reserve that is still only proposed does not.
-_WEEK_TAKING = (S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW)
-_PROPOSED = (S.DRAFT, S.SUBMITTED)
-_LIVE = (S.DRAFT, S.SUBMITTED, S.APPROVED, S.CONFIRMED, S.WAITLISTED)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -65,8 +59,9 @@ def get_commune_slot(slot_id: int, commune_id: int, *, user: User) -> tuple[Slot
 
     An officer asking about another commune gets NotFound, as if it did not exist.
     """
-    if user.role is Role.OFFICER and user.commune_id != commune_id:
-        raise NotFound(_("Esa lista de nominaciones no existe o no es de su comuna."))
+    policy.require_visible(
+        user, commune_id, _("Esa lista de nominaciones no existe o no es de su comuna.")
+    )
     slot = get_slot(slot_id)
     allocation = allocation_for(slot, commune_id)
     commune = db.session.get(Commune, commune_id)
@@ -84,8 +79,8 @@ def get_nomination(nomination_id: int, *, user: User) -> Nomination:
             selectinload(Nomination.entrepreneur).selectinload(Entrepreneur.category),
         )
     )
-    if user.role is Role.OFFICER:
-        query = query.where(Nomination.commune_id == user.commune_id)
+    if (own := policy.commune_scope(user)) is not None:
+        query = query.where(Nomination.commune_id == own)
     nomination = db.session.execute(query).scalar_one_or_none()
     if nomination is None:
         raise NotFound(_("Esa nominación no existe o no pertenece a su comuna."))
@@ -97,10 +92,23 @@ class CommuneList:
     main: list[Nomination]
     reserve: list[Nomination]
     closed: list[Nomination]  # withdrawn, rejected, cancelled: shown apart, for the record
+    stands: dict[int, str] = field(default_factory=dict)  # nomination id → stand code given
 
     @property
     def drafts(self) -> list[Nomination]:
         return [n for n in self.main + self.reserve if n.state is S.DRAFT]
+
+    def turned_down(self, reserve: bool) -> list[Nomination]:
+        """Rejected or cancelled by the mall: shown in their list, with the reason."""
+        return [
+            n
+            for n in self.closed
+            if n.state in (S.REJECTED, S.CANCELLED) and n.is_reserve is reserve
+        ]
+
+    @property
+    def withdrawn(self) -> list[Nomination]:
+        return [n for n in self.closed if n.state not in (S.REJECTED, S.CANCELLED)]
 
 
 def commune_list(slot: Slot, commune_id: int) -> CommuneList:
@@ -115,9 +123,25 @@ def commune_list(slot: Slot, commune_id: int) -> CommuneList:
             .order_by(Nomination.is_reserve, Nomination.position, Nomination.id)
         ).scalars()
     )
-    live = [n for n in rows if n.state in _LIVE or n.state in (S.ATTENDED, S.NO_SHOW)]
+    live = [n for n in rows if n.state in S.HOLDING or n.state in (S.ATTENDED, S.NO_SHOW)]
     listed = {n.entrepreneur_id for n in live}
+    given = [n.id for n in live if n.state in (S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW)]
+    stands = (
+        dict(
+            db.session.execute(
+                select(StandAssignment.nomination_id, Stand.code)
+                .join(Stand, Stand.id == StandAssignment.stand_id)
+                .where(
+                    StandAssignment.nomination_id.in_(given),
+                    StandAssignment.released_at.is_(None),
+                )
+            ).all()
+        )
+        if given
+        else {}
+    )
     return CommuneList(
+        stands=stands,
         main=[n for n in live if not n.is_reserve],
         reserve=[n for n in live if n.is_reserve],
         # Someone the commune withdrew and nominated again is on the lists above, not also
@@ -136,7 +160,7 @@ def used_quota(slot: Slot, commune_id: int) -> int:
             Nomination.slot_id == slot.id,
             Nomination.commune_id == commune_id,
             Nomination.is_reserve.is_(False),
-            Nomination.state.in_(QUOTA_STATES),
+            Nomination.state.in_(S.QUOTA),
         )
     ).scalar_one()
 
@@ -178,7 +202,7 @@ def commune_progress(slot_ids: list[int], commune_id: int) -> dict[int, Progress
         entry = totals.setdefault(
             slot_id, {"nominated": 0, "drafts": 0, "submitted": 0, "seated": 0}
         )
-        if state in QUOTA_STATES and not is_reserve:
+        if state in S.QUOTA and not is_reserve:
             entry["nominated"] += n
         if state is S.DRAFT:
             entry["drafts"] += n
@@ -194,8 +218,8 @@ def weeks_in_year(entrepreneur_ids: list[int], year: int, *, exclude_slot_id: in
     if not entrepreneur_ids:
         return {}
     counted = or_(
-        Nomination.state.in_(_WEEK_TAKING),
-        and_(Nomination.state.in_(_PROPOSED), Nomination.is_reserve.is_(False)),
+        Nomination.state.in_(S.USED_WEEK),
+        and_(Nomination.state.in_(S.PROPOSED), Nomination.is_reserve.is_(False)),
     )
     rows = db.session.execute(
         select(Nomination.entrepreneur_id, func.count())
@@ -262,8 +286,23 @@ class Candidate:
         return self.weeks == 0
 
 
-def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) -> list[Candidate]:
-    """The commune's entrepreneurs for this slot, those who have never been first.
+CANDIDATES_SHOWN = 30
+
+
+def candidates(
+    slot: Slot, commune: Commune, *, q: str = "", limit: int = CANDIDATES_SHOWN
+) -> list[Candidate]:
+    return candidate_page(slot, commune, q=q, limit=limit)[0]
+
+
+def candidate_page(
+    slot: Slot, commune: Commune, *, q: str = "", limit: int = CANDIDATES_SHOWN
+) -> tuple[list[Candidate], int]:
+    """The commune's entrepreneurs for this slot (the first ``limit``, and how many match),
+    those who have never been first.
+
+    The search ignores case and accents ("oscar" finds "Óscar") and looks through the whole
+    registry, not only the first page.
 
     The hint: people who have not been to the mall yet rank above repeat participants, then
     those whose last week is longest ago; anyone with no-shows goes after those without.
@@ -279,8 +318,7 @@ def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) ->
         like = f"%{text.lower()}%"
         query = query.where(
             or_(
-                func.lower(Entrepreneur.business_name).contains(text.lower(), autoescape=True),
-                func.lower(Entrepreneur.owner_name).contains(text.lower(), autoescape=True),
+                registry.text_matches(text),
                 Entrepreneur.rut.like(like.replace(".", "")),
             )
         )
@@ -317,17 +355,20 @@ def candidates(slot: Slot, commune: Commune, *, q: str = "", limit: int = 30) ->
             c.entrepreneur.business_name.lower(),
         )
     )
-    return result[:limit]
+    return result[:limit], len(result)
 
 
 # --- the commune's operations ---------------------------------------------------------------
 
 
 def _require_commune_actor(user: User, commune_id: int) -> None:
-    if not nomination_states.acts_for_commune(user, commune_id):
-        if user.role is Role.OFFICER:
-            raise NotFound(_("Esa lista de nominaciones no existe o no es de su comuna."))
-        raise NotAllowed(_("Solo la comuna puede nominar a sus emprendedores."))
+    policy.require_visible(
+        user, commune_id, _("Esa lista de nominaciones no existe o no es de su comuna.")
+    )
+    policy.require(
+        policy.can_act_for_commune(user, commune_id),
+        _("Solo la comuna puede nominar a sus emprendedores."),
+    )
 
 
 def _require_open(slot: Slot, now: datetime | None) -> None:
@@ -387,7 +428,7 @@ def nominate(
             Nomination.slot_id == slot.id,
             Nomination.commune_id == entrepreneur.commune_id,
             Nomination.is_reserve.is_(reserve),
-            Nomination.state.in_(_LIVE),
+            Nomination.state.in_(S.HOLDING),
         )
     ).scalar_one()
     moment = now or clock.now_utc()
@@ -417,7 +458,7 @@ def nominate(
     return nomination
 
 
-def _renumber(slot: Slot, commune_id: int, reserve: bool) -> list[Nomination]:
+def renumber(slot: Slot, commune_id: int, reserve: bool) -> list[Nomination]:
     rows = list(
         db.session.execute(
             select(Nomination)
@@ -425,7 +466,7 @@ def _renumber(slot: Slot, commune_id: int, reserve: bool) -> list[Nomination]:
                 Nomination.slot_id == slot.id,
                 Nomination.commune_id == commune_id,
                 Nomination.is_reserve.is_(reserve),
-                Nomination.state.in_(_LIVE),
+                Nomination.state.in_(S.HOLDING),
             )
             .order_by(Nomination.position, Nomination.id)
         ).scalars()
@@ -441,9 +482,9 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
         raise Invalid(_("Dirección no válida."))
     _require_commune_actor(by, nomination.commune_id)
     _require_open(nomination.slot, now)
-    if nomination.state not in _PROPOSED:  # the mall has not decided yet, as the page shows
+    if nomination.state not in S.PROPOSED:  # the mall has not decided yet, as the page shows
         raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
-    rows = _renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
+    rows = renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
     index = rows.index(nomination)
     # It trades places with the nearest undecided one: the mall's decisions (an approval, the
     # waiting list's order) stay where they are.
@@ -452,7 +493,7 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
         (
             i
             for i in range(index + step, -1 if step < 0 else len(rows), step)
-            if rows[i].state in _PROPOSED
+            if rows[i].state in S.PROPOSED
         ),
         None,
     )
@@ -472,6 +513,42 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
     )
 
 
+def move_to(nomination: Nomination, place: int, *, by: User, now: datetime | None = None) -> None:
+    """Moves a nomination to ``place`` (1 = first) of its list in one step: on a phone, taking
+    the tenth to the top is one tap, not nine. The mall's decisions stay where they are; the
+    undecided ones shift around them."""
+    _require_commune_actor(by, nomination.commune_id)
+    _require_open(nomination.slot, now)
+    if nomination.state not in S.PROPOSED:
+        raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
+    rows = renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
+    index = rows.index(nomination)
+    target = min(max(place - 1, 0), len(rows) - 1)
+    free = [i for i, row in enumerate(rows) if row.state in S.PROPOSED]
+    order = [rows[i] for i in free if i != index]
+    if target <= index:
+        k = sum(1 for i in free if i < target)
+    else:
+        k = sum(1 for i in free if i <= target) - 1
+    order.insert(k, nomination)
+    positions = [rows[i].position for i in free]
+    for row, position in zip(order, positions, strict=True):
+        row.position = position
+    db.session.flush()
+    new_index = free[k]
+    if new_index != index:
+        audit.record(
+            "nomination.reorder",
+            nomination,
+            actor=by,
+            before={"position": index},
+            after={"position": new_index},
+            slot_id=nomination.slot_id,
+            commune_id=nomination.commune_id,
+            entrepreneur_id=nomination.entrepreneur_id,
+        )
+
+
 def set_reserve(
     nomination: Nomination, reserve: bool, *, by: User, now: datetime | None = None
 ) -> None:
@@ -479,7 +556,7 @@ def set_reserve(
     _require_commune_actor(by, nomination.commune_id)
     slot = nomination.slot
     _require_open(slot, now)
-    if nomination.state not in (S.DRAFT, S.SUBMITTED):
+    if nomination.state not in S.PROPOSED:
         raise Conflict(_("Solo se cambian de lista las nominaciones aún no resueltas."))
     if nomination.is_reserve == reserve:
         return
@@ -499,8 +576,8 @@ def set_reserve(
     nomination.is_reserve = reserve
     nomination.position = 10**6  # last of its new list; renumbered just below
     db.session.flush()
-    _renumber(slot, nomination.commune_id, reserve)
-    _renumber(slot, nomination.commune_id, was_reserve)
+    renumber(slot, nomination.commune_id, reserve)
+    renumber(slot, nomination.commune_id, was_reserve)
     db.session.flush()
     audit.record(
         "nomination.to_reserve" if reserve else "nomination.to_main",
@@ -549,11 +626,11 @@ def submit_list(
 def withdraw(
     nomination: Nomination, *, by: User, reason: str = "", now: datetime | None = None
 ) -> None:
-    from app.domain import review  # the mall's side: frees the stand, promotes the waitlist
+    """The commune takes a nomination off its list (review.decide does it, as for the mall's
+    decisions: the list closes up, a stand is freed and the waitlist promoted)."""
+    from app.domain import review
 
-    was_reserve = nomination.is_reserve
     review.decide(nomination, "withdraw", by=by, reason=reason, now=now)
-    _renumber(nomination.slot, nomination.commune_id, was_reserve)
     db.session.flush()
 
 
@@ -591,7 +668,7 @@ def open_lists(user: User, *, today: date) -> list[SlotSummary]:
                 Nomination.state,
                 func.count(),
             )
-            .where(Nomination.slot_id.in_([s.id for s in slots]), Nomination.state.in_(_LIVE))
+            .where(Nomination.slot_id.in_([s.id for s in slots]), Nomination.state.in_(S.HOLDING))
             .group_by(
                 Nomination.slot_id, Nomination.commune_id, Nomination.is_reserve, Nomination.state
             )
@@ -606,7 +683,7 @@ def open_lists(user: User, *, today: date) -> list[SlotSummary]:
         for allocation in sorted(slot.allocations, key=lambda a: a.commune.name):
             if allocation.stands <= 0:
                 continue
-            if user.role is Role.OFFICER and allocation.commune_id != user.commune_id:
+            if not policy.sees_commune(user, allocation.commune_id):
                 continue
             main, reserve, drafts = counts.get((slot.id, allocation.commune_id), [0, 0, 0])
             result.append(

@@ -12,12 +12,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from app import clock
+from app import clock, security
 from app.domain import audit
 from app.domain.accounts import check_password_strength, hash_password, normalize_email
 from app.domain.errors import Invalid, NotAllowed
@@ -34,7 +33,7 @@ class _ClockSigner(TimestampSigner):
 
 def _signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
-        current_app.config["SECRET_KEY"], salt="vitrina.password-link", signer=_ClockSigner
+        security.secret_key(), salt="vitrina.password-link", signer=_ClockSigner
     )
 
 

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import clock
-from app.domain import audit
-from app.domain.errors import Conflict, DomainError, Invalid, NotAllowed
+from app.domain import audit, policy
+from app.domain.errors import Conflict, DomainError, Invalid
 from app.domain.rotation import PlanPreview, generate_slots, plan_year
 from app.domain.rotation_settings import check_rule
 from app.extensions import db
@@ -50,8 +50,11 @@ class ProgramChange:
 
 def _require_coordinator(by: User | None) -> None:
     # `by` is None for the command line: whoever runs it already holds the server.
-    if by is not None and not by.is_coordinator:
-        raise NotAllowed(_("Solo los coordinadores del mall extienden o crean programas."))
+    if by is not None:
+        policy.require(
+            policy.runs_the_mall(by),
+            _("Solo los coordinadores del mall extienden o crean programas."),
+        )
 
 
 def _latest_year() -> int:

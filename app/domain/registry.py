@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
-from app.domain import audit
+from app import textfold
+from app.domain import audit, policy
 from app.domain.accounts import normalize_email
 from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.domain.rut import InvalidRut, format_rut, normalize_rut
@@ -25,7 +25,6 @@ from app.models import (
     Entrepreneur,
     Nomination,
     NominationState,
-    Role,
     Slot,
     User,
 )
@@ -130,10 +129,7 @@ def normalize_website(raw: str) -> str:
     return text
 
 
-def fold(text: str) -> str:
-    """Lowercase without accents: 'Artesanía' and 'artesania' match."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+fold = textfold.fold  # lowercase without accents: 'Artesanía' and 'artesania' match
 
 
 # --- validating a whole entrepreneur --------------------------------------------------------
@@ -255,18 +251,10 @@ def rut_taken_message(rut: str, owner: Commune, commune: Commune, business_name:
 # --- who sees and edits what ----------------------------------------------------------------
 
 
-def can_edit_registry(user: User, commune_id: int | None = None) -> bool:
-    if user.role is Role.VIEWER:
-        return False
-    if user.role is Role.OFFICER:
-        return commune_id is None or user.commune_id == commune_id
-    return True
-
-
 def scoped(query: Select, user: User) -> Select:
     """Officers see their own commune's registry only; everyone else sees all of it."""
-    if user.role is Role.OFFICER:
-        return query.where(Entrepreneur.commune_id == user.commune_id)
+    if (own := policy.commune_scope(user)) is not None:
+        return query.where(Entrepreneur.commune_id == own)
     return query
 
 
@@ -285,7 +273,7 @@ def get_entrepreneur(entrepreneur_id: int, *, user: User) -> Entrepreneur:
 
 
 def _require_editor(user: User, commune: Commune) -> None:
-    if not can_edit_registry(user, commune.id):
+    if not policy.can_edit_registry(user, commune.id):
         raise NotAllowed(_("No puede modificar el registro de %(commune)s.", commune=commune.name))
 
 
@@ -447,12 +435,7 @@ def search(user: User, filters: Filters, *, page: int = 1, per_page: int = PAGE_
     query = scoped(select(Entrepreneur), user)
     if filters.q:
         text = filters.q.strip()
-        like = f"%{_escape_like(text.lower())}%"
-        conditions = [
-            func.lower(Entrepreneur.business_name).like(like, escape="\\"),
-            func.lower(Entrepreneur.owner_name).like(like, escape="\\"),
-            func.lower(Entrepreneur.email).like(like, escape="\\"),
-        ]
+        conditions = [text_matches(text)]
         rut_digits = re.sub(r"[^0-9kK]", "", text)
         if len(rut_digits) >= 3 and rut_digits[:-1].isdigit():
             conditions.append(Entrepreneur.rut.like(f"{rut_digits[:-1]}%"))
@@ -463,7 +446,7 @@ def search(user: User, filters: Filters, *, page: int = 1, per_page: int = PAGE_
     for need in filters.needs:
         if need in _NEED_COLUMNS:
             query = query.where(_NEED_COLUMNS[need].is_(True))
-    if filters.commune_id and user.role is not Role.OFFICER:
+    if filters.commune_id and policy.commune_scope(user) is None:
         query = query.where(Entrepreneur.commune_id == filters.commune_id)
     if filters.status == "active":
         query = query.where(Entrepreneur.active.is_(True))
@@ -492,6 +475,16 @@ def search(user: User, filters: Filters, *, page: int = 1, per_page: int = PAGE_
         ).scalars()
     )
     return Page(items, total, page, per_page, participation([e.id for e in items]))
+
+
+def text_matches(text: str):
+    """Every word typed is in the business name, owner or e-mail, ignoring case and accents:
+    "penuelas" finds "Peñuelas", "ÑANDÚ tejidos" finds "Tejidos Ñandú"."""
+    words = textfold.fold(text).split()
+    return and_(
+        *(Entrepreneur.search_text.like(f"%{_escape_like(word)}%", escape="\\") for word in words),
+        true(),
+    )
 
 
 def _escape_like(text: str) -> str:

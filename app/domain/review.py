@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
-from app.domain import audit, nomination_states, stands
+from app.domain import audit, nomination_states, policy, stands
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.models import (
@@ -34,10 +34,6 @@ from app.models import (
 from app.notifications import rules
 
 S = NominationState
-# Nominations that hold a stand for the week.
-SEATED = (S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW)
-# A change to these weeks is a change of a published roster: calendars and people must hear.
-PUBLISHED_STATES = (SlotState.PUBLISHED, SlotState.IN_PROGRESS)
 
 
 def lock_slot(slot_id: int) -> Slot:
@@ -132,7 +128,7 @@ def _seated_for_commune(slot_id: int, commune_id: int) -> int:
 
 
 def _roster_changed(slot: Slot, *, by: User | None, what: str, nomination: Nomination) -> None:
-    if slot.state in PUBLISHED_STATES:
+    if slot.state in SlotState.PUBLISHED_AND_OPEN:
         slot.sequence += 1
         audit.record(
             "roster.change",
@@ -198,7 +194,7 @@ def approve(
 ) -> StandAssignment:
     """Approves a submitted or waitlisted nomination and gives it a stand (matched to needs
     unless one is named). Raises Conflict when the week is full or the state changed."""
-    if not nomination_states.acts_for_mall(by):
+    if not policy.runs_the_mall(by):
         raise NotAllowed(_("Solo la coordinación del mall puede hacer esto."))
     slot = lock_slot(nomination.slot_id)
     nomination = _fresh(nomination)
@@ -239,14 +235,14 @@ def approve(
 
 def reassign(nomination: Nomination, stand: Stand, *, by: User) -> StandAssignment:
     """Moves a seated nomination to another free stand of the same week."""
-    if not nomination_states.acts_for_mall(by):
+    if not policy.runs_the_mall(by):
         raise NotAllowed(_("Solo la coordinación del mall puede hacer esto."))
     slot = lock_slot(nomination.slot_id)
-    if slot.state in (SlotState.COMPLETED, SlotState.CANCELLED):
+    if slot.state in SlotState.OVER:
         raise Conflict(_("La semana ya terminó o fue cancelada: su plano no cambia."))
     nomination = _fresh(nomination)
     current = live_assignment_of(nomination)
-    if nomination.state not in SEATED or current is None:
+    if nomination.state not in S.USED_WEEK or current is None:
         raise Conflict(_("Esta nominación no tiene stand asignado."))
     if current.stand_id == stand.id:
         return current
@@ -267,8 +263,8 @@ def decide(
     nomination: Nomination, action: str, *, by: User, reason: str = "", now: datetime | None = None
 ) -> list[Nomination]:
     """reject, waitlist, confirm, mark_attended, mark_no_show, cancel (mall) and withdraw
-    (commune). Frees the stand of a leaving nomination and promotes the waitlist; returns
-    the nominations promoted."""
+    (commune): the one place these happen. Closes up the list a nomination leaves, frees its
+    stand and promotes the waitlist; returns the nominations promoted."""
     if action == "approve":
         approve(nomination, by=by, now=now)
         return []
@@ -276,6 +272,11 @@ def decide(
     nomination = _fresh(nomination)
     nomination_states.apply(nomination, action, by=by, reason=reason, now=now)
     promoted: list[Nomination] = []
+    if nomination.state in S.RELEASED:
+        # It leaves its commune's list: the others close up (positions stay 0, 1, 2 …).
+        from app.domain.nominations import renumber
+
+        renumber(slot, nomination.commune_id, nomination.is_reserve)
     if nomination.state in (S.WITHDRAWN, S.CANCELLED, S.REJECTED):
         assignment = live_assignment_of(nomination)
         if assignment is not None:
@@ -292,7 +293,7 @@ def promote_waitlist(
 ) -> list[Nomination]:
     """Fills free stands from the waitlist: the commune that lost a place first, then the
     others in list order. Called under the slot lock."""
-    if slot.state in (SlotState.COMPLETED, SlotState.CANCELLED):
+    if slot.state in SlotState.OVER:
         return []
     waiting = list(
         db.session.execute(

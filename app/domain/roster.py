@@ -16,22 +16,14 @@ from app.models import (
     StandAssignment,
 )
 
-# A week's roster is public from publication on; before that the list can still change.
-ROSTER_SLOT_STATES = (SlotState.PUBLISHED, SlotState.IN_PROGRESS, SlotState.COMPLETED)
-ROSTER_NOMINATION_STATES = (
-    NominationState.APPROVED,
-    NominationState.CONFIRMED,
-    NominationState.ATTENDED,
-)
-
 
 def on_published_roster() -> ColumnElement[bool]:
     """SQL for a query joining StandAssignment, Nomination and Slot: the stand is live on a
     published roster."""
     return and_(
         StandAssignment.released_at.is_(None),
-        Nomination.state.in_(ROSTER_NOMINATION_STATES),
-        Slot.state.in_(ROSTER_SLOT_STATES),
+        Nomination.state.in_(NominationState.ON_ROSTER),
+        Slot.state.in_(SlotState.ROSTER_PUBLIC),
     )
 
 
@@ -39,8 +31,8 @@ def is_on_published_roster(assignment: StandAssignment, nomination: Nomination, 
     """The same rule on loaded rows."""
     return (
         assignment.released_at is None
-        and nomination.state in ROSTER_NOMINATION_STATES
-        and slot.state in ROSTER_SLOT_STATES
+        and nomination.state in NominationState.ON_ROSTER
+        and slot.state in SlotState.ROSTER_PUBLIC
     )
 
 

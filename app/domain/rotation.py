@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
 from app.clock import VENUE_TZ
-from app.domain import audit, weeks
+from app.domain import audit, policy, weeks
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.domain.rotation_planner import (
     CommuneInput,
@@ -30,6 +30,7 @@ from app.models import (
     Commune,
     CommuneUnavailability,
     Nomination,
+    NominationState,
     Program,
     Slot,
     SlotAllocation,
@@ -38,7 +39,6 @@ from app.models import (
     SwapState,
     User,
 )
-from app.models.nominations import RELEASED_STATES
 from app.models.rotation import SLOT_DATES_CONSTRAINT
 
 
@@ -657,9 +657,9 @@ def set_allocations(
 
 
 def _check_overridable(slot: Slot, by: User) -> None:
-    if not by.is_coordinator:
+    if not policy.runs_the_mall(by):
         raise NotAllowed(_("Solo los coordinadores del mall cambian la planificación."))
-    if slot.state not in (SlotState.PLANNED, SlotState.NOMINATIONS_OPEN):
+    if slot.state not in SlotState.REPLANNABLE:
         raise Conflict(_("Esta semana ya no se puede replanificar: sus nominaciones cerraron."))
 
 
@@ -667,7 +667,7 @@ def _communes_with_nominations(slot: Slot) -> set[int]:
     return set(
         db.session.execute(
             select(Nomination.commune_id).where(
-                Nomination.slot_id == slot.id, Nomination.state.not_in(RELEASED_STATES)
+                Nomination.slot_id == slot.id, Nomination.state.not_in(NominationState.RELEASED)
             )
         ).scalars()
     )
@@ -721,7 +721,7 @@ def override_quotas(slot: Slot, quotas: dict[int, int], *, by: User, reason: str
                 Nomination.slot_id == slot.id,
                 Nomination.commune_id == commune_id,
                 Nomination.is_reserve.is_(False),
-                Nomination.state.not_in(RELEASED_STATES),
+                Nomination.state.not_in(NominationState.RELEASED),
             )
         ).scalar_one()
         if quotas.get(commune_id, 0) < live:

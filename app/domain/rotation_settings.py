@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.domain import audit
+from app.domain import audit, policy
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.domain.rotation import (
     GenerationResult,
@@ -25,7 +25,6 @@ from app.models import (
     Commune,
     CommuneUnavailability,
     Program,
-    Role,
     Slot,
     SlotState,
     User,
@@ -34,8 +33,9 @@ from app.models import (
 
 
 def _require_coordinator(by: User) -> None:
-    if not by.is_coordinator:
-        raise NotAllowed(_("Solo los coordinadores del mall cambian la rotación."))
+    policy.require(
+        policy.runs_the_mall(by), _("Solo los coordinadores del mall cambian la rotación.")
+    )
 
 
 def _check_month(year: int, month: int, program: Program) -> None:
@@ -131,7 +131,7 @@ def update_rule(
         results.append(generate_slots(program, year, by=by))
         # Deadlines follow the new lead time for weeks still taking or awaiting nominations.
         for slot in program.slots:
-            if slot.year == year and slot.state in (SlotState.PLANNED, SlotState.NOMINATIONS_OPEN):
+            if slot.year == year and slot.state in SlotState.REPLANNABLE:
                 slot.nominations_deadline = deadline_for(program, slot.starts_on)
     return results
 
@@ -198,14 +198,10 @@ def remove_blackout(blackout: Blackout, *, by: User) -> None:
     db.session.flush()
 
 
-def may_edit_unavailability(user: User, commune_id: int) -> bool:
-    return user.is_coordinator or (user.role is Role.OFFICER and user.commune_id == commune_id)
-
-
 def add_unavailability(
     program: Program, commune: Commune, year: int, month: int, *, by: User, reason: str
 ) -> CommuneUnavailability:
-    if not may_edit_unavailability(by, commune.id):
+    if not policy.can_edit_unavailability(by, commune.id):
         raise NotAllowed(_("Solo puede declarar meses no disponibles de su comuna."))
     _check_month(year, month, program)
     exists = db.session.execute(
@@ -235,7 +231,7 @@ def add_unavailability(
 
 
 def remove_unavailability(row: CommuneUnavailability, *, by: User) -> None:
-    if not may_edit_unavailability(by, row.commune_id):
+    if not policy.can_edit_unavailability(by, row.commune_id):
         raise NotAllowed(_("Solo puede declarar meses no disponibles de su comuna."))
     audit.record(
         "commune.available",
@@ -253,7 +249,7 @@ def move_slot(slot: Slot, starts_on: date, *, by: User, reason: str) -> Slot:
     _require_coordinator(by)
     if not reason.strip():
         raise Invalid(_("Indique el motivo del cambio."), field="reason")
-    if slot.state not in (SlotState.PLANNED, SlotState.NOMINATIONS_OPEN):
+    if slot.state not in SlotState.REPLANNABLE:
         raise Conflict(_("Solo se mueven semanas planificadas o con nominaciones abiertas."))
     program = slot.program
     ends_on = starts_on + timedelta(days=program.week_length_days - 1)

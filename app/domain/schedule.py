@@ -7,8 +7,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.domain import policy
 from app.extensions import db
-from app.models import Role, Slot, SlotAllocation, SlotState, User
+from app.models import Slot, SlotAllocation, SlotState, User
 
 
 def upcoming_slots(user: User, *, today: date, limit: int = 6) -> list[Slot]:
@@ -20,11 +21,11 @@ def upcoming_slots(user: User, *, today: date, limit: int = 6) -> list[Slot]:
         .order_by(Slot.starts_on)
         .limit(limit)
     )
-    if user.role is Role.OFFICER:
+    if (own := policy.commune_scope(user)) is not None:
         query = query.where(
             Slot.id.in_(
                 select(SlotAllocation.slot_id).where(
-                    SlotAllocation.commune_id == user.commune_id, SlotAllocation.stands > 0
+                    SlotAllocation.commune_id == own, SlotAllocation.stands > 0
                 )
             )
         )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from app.domain import schedule
 from app.domain.errors import NotFound
-from app.domain.roster import ROSTER_SLOT_STATES, on_published_roster, shown_publicly
+from app.domain.roster import on_published_roster, shown_publicly
 from app.domain.stands import MapMark
 from app.extensions import db
 from app.models import (
@@ -70,7 +70,7 @@ class MallShowcase:
 
     @property
     def roster_published(self) -> bool:
-        return self.week is not None and self.week.state in ROSTER_SLOT_STATES
+        return self.week is not None and self.week.state in SlotState.ROSTER_PUBLIC
 
     def map_marks(self) -> dict[int, MapMark]:
         return {s.stand_id: MapMark(commune=s.commune, label=s.business_name) for s in self.stands}
@@ -83,7 +83,7 @@ class CommuneShowcase:
     stands: dict[int, list[PublicStand]]  # by slot id, for the turns whose roster is published
 
     def is_published(self, slot: Slot) -> bool:
-        return slot.state in ROSTER_SLOT_STATES
+        return slot.state in SlotState.ROSTER_PUBLIC
 
 
 def _with_hosts(query: Select) -> Select:
@@ -248,7 +248,7 @@ def mall_showcase(*, today: date) -> MallShowcase:
 
 def commune_showcase(commune: Commune, *, today: date) -> CommuneShowcase:
     turns = commune_turns(commune, today=today)
-    published = [s.id for s in turns if s.state in ROSTER_SLOT_STATES]
+    published = [s.id for s in turns if s.state in SlotState.ROSTER_PUBLIC]
     return CommuneShowcase(
         commune=commune, turns=turns, stands=public_stands(published, commune=commune)
     )

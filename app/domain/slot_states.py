@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app import clock
-from app.domain import transitions
+from app.domain import policy, transitions
 from app.domain.errors import Conflict, NotAllowed
 from app.domain.transitions import Transition
 from app.extensions import db
@@ -65,10 +65,6 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-def may_change_slots(user: User | None) -> bool:
-    return user is not None and user.is_coordinator
-
-
 def _date_allows(transition: Transition, slot: Slot, today: date) -> bool:
     if transition.name in ("open_nominations", "reopen_nominations"):
         return slot.starts_on > today
@@ -83,7 +79,7 @@ def _date_allows(transition: Transition, slot: Slot, today: date) -> bool:
 
 def _refuse(slot: Slot, transition: Transition, by: User | None, now: datetime):
     """Why `by` (None: the clock) may not make this transition now, or None."""
-    if by is not None and not may_change_slots(by):
+    if by is not None and not policy.runs_the_mall(by):
         return NotAllowed, _("Solo los coordinadores del mall cambian el estado de una semana.")
     if slot.state not in transition.sources:
         return Conflict, _(
@@ -121,7 +117,7 @@ MACHINE = transitions.register(
 
 def available_transitions(slot: Slot, user: User | None) -> list[Transition]:
     """What the user could do to this slot now; the page shows exactly these buttons."""
-    if not may_change_slots(user):
+    if not policy.runs_the_mall(user):
         return []
     return MACHINE.available(slot, user)
 

@@ -12,8 +12,8 @@ from flask_babel import ngettext
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from app.domain import audit
-from app.domain.errors import Conflict, Invalid, NotAllowed
+from app.domain import audit, policy
+from app.domain.errors import Conflict, Invalid
 from app.extensions import db
 from app.models import (
     Commune,
@@ -41,8 +41,9 @@ class MapMark:
 
 
 def _require(by: User) -> None:
-    if not by.is_coordinator:
-        raise NotAllowed(_("Solo los coordinadores del mall administran los stands."))
+    policy.require(
+        policy.runs_the_mall(by), _("Solo los coordinadores del mall administran los stands.")
+    )
 
 
 def _snapshot(stand: Stand) -> dict:

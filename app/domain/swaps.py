@@ -6,16 +6,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.domain import transitions
+from app.domain import policy, transitions
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.domain.rotation import host_of, set_allocations
 from app.domain.transitions import Transition
 from app.extensions import db
 from app.models import Role, Slot, SlotState, SlotSwap, SwapState, User
 
-OPEN_STATES = (SwapState.REQUESTED, SwapState.ACCEPTED)
-# Only weeks nobody has started nominating for can change hands.
-SWAPPABLE_SLOT_STATES = (SlotState.PLANNED,)
 W = SwapState
 
 TRANSITIONS = {
@@ -24,14 +21,10 @@ TRANSITIONS = {
         Transition("request", frozenset(), W.REQUESTED, _l("Pedir intercambio")),
         Transition("accept", frozenset({W.REQUESTED}), W.ACCEPTED, _l("Aceptar")),
         Transition("approve", frozenset({W.ACCEPTED}), W.APPROVED, _l("Aprobar intercambio")),
-        Transition("reject", frozenset(OPEN_STATES), W.REJECTED, _l("Rechazar")),
-        Transition("withdraw", frozenset(OPEN_STATES), W.CANCELLED, _l("Retirar solicitud")),
+        Transition("reject", W.OPEN, W.REJECTED, _l("Rechazar")),
+        Transition("withdraw", W.OPEN, W.CANCELLED, _l("Retirar solicitud")),
     )
 }
-
-
-def _officer_of(user: User, *commune_ids: int | None) -> bool:
-    return user.role is Role.OFFICER and user.commune_id in commune_ids
 
 
 def _refuse(swap: SlotSwap, transition: Transition, by: User | None, _now):
@@ -40,16 +33,17 @@ def _refuse(swap: SlotSwap, transition: Transition, by: User | None, _now):
     if not transition.creates and swap.state not in transition.sources:
         return Conflict, _("Este intercambio ya no está pendiente de esa decisión.")
     name = transition.name
-    if name == "request" and not _officer_of(by, swap.from_commune_id):
+    if name == "request" and not policy.is_officer_of(by, swap.from_commune_id):
         return NotAllowed, _("Solo puede ofrecer semanas de su propia comuna.")
-    if name == "accept" and not _officer_of(by, swap.to_commune_id):
+    if name == "accept" and not policy.is_officer_of(by, swap.to_commune_id):
         return Conflict, _("Este intercambio ya no espera la respuesta de su comuna.")
-    if name == "approve" and not by.is_coordinator:
+    if name == "approve" and not policy.runs_the_mall(by):
         return Conflict, _("Este intercambio no está listo para aprobarse.")
     if name == "withdraw" and by.id != swap.requested_by_id:
         return Conflict, _("Solo quien pidió el intercambio puede retirarlo.")
     if name == "reject" and not (
-        by.is_coordinator or _officer_of(by, swap.from_commune_id, swap.to_commune_id)
+        policy.runs_the_mall(by)
+        or policy.is_officer_of(by, swap.from_commune_id, swap.to_commune_id)
     ):
         return Conflict, _("Este intercambio ya no se puede rechazar.")
     return None
@@ -84,11 +78,11 @@ def request_swap(slot_a: Slot, slot_b: Slot, *, by: User, reason: str = "") -> S
     if host_b is None or host_b == host_a:
         raise Invalid(_("La otra semana debe ser turno de otra comuna."), field="other")
     for slot in (slot_a, slot_b):
-        if slot.state not in SWAPPABLE_SLOT_STATES:
+        if slot.state not in SlotState.SWAPPABLE:
             raise Conflict(_("Solo se intercambian semanas que aún están planificadas."))
     pending = db.session.execute(
         select(SlotSwap.id).where(
-            SlotSwap.state.in_(OPEN_STATES),
+            SlotSwap.state.in_(SwapState.OPEN),
             SlotSwap.slot_a_id.in_([slot_a.id, slot_b.id])
             | SlotSwap.slot_b_id.in_([slot_a.id, slot_b.id]),
         )
@@ -144,7 +138,7 @@ def approve_swap(swap: SlotSwap, *, by: User) -> SlotSwap:
     if host_of(slot_a) != swap.from_commune_id or host_of(slot_b) != swap.to_commune_id:
         raise Conflict(_("Las semanas cambiaron de comuna desde la solicitud; pídalo de nuevo."))
     for slot in (slot_a, slot_b):
-        if slot.state not in SWAPPABLE_SLOT_STATES:
+        if slot.state not in SlotState.SWAPPABLE:
             raise Conflict(_("Solo se intercambian semanas que aún están planificadas."))
     reason = _("Intercambio de turnos aprobado")
     set_allocations(
@@ -172,12 +166,9 @@ def open_swaps_for(user: User) -> list[SlotSwap]:
     """Swaps waiting for this user's answer (or, for coordinators, every open one)."""
     query = (
         select(SlotSwap)
-        .where(SlotSwap.state.in_(OPEN_STATES))
+        .where(SlotSwap.state.in_(SwapState.OPEN))
         .order_by(SlotSwap.created_at, SlotSwap.id)
     )
-    if user.role is Role.OFFICER:
-        query = query.where(
-            (SlotSwap.from_commune_id == user.commune_id)
-            | (SlotSwap.to_commune_id == user.commune_id)
-        )
+    if (own := policy.commune_scope(user)) is not None:
+        query = query.where((SlotSwap.from_commune_id == own) | (SlotSwap.to_commune_id == own))
     return list(db.session.execute(query).scalars())

@@ -4,6 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.calendars import CalendarToken
 from app.models.changes import DataVersion
 from app.models.communes import Commune
+from app.models.inbox import InboxItem
 from app.models.nominations import Nomination, NominationState, StandAssignment
 from app.models.outbox import OutboxMessage, OutboxState
 from app.models.registry import (
@@ -39,6 +40,7 @@ __all__ = [
     "CommuneUnavailability",
     "Entrepreneur",
     "ImportState",
+    "InboxItem",
     "Nomination",
     "NominationState",
     "OpeningHours",

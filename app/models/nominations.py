@@ -38,8 +38,24 @@ class NominationState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-# States that free the entrepreneur to be nominated again for the same slot.
-RELEASED_STATES = (NominationState.WITHDRAWN, NominationState.CANCELLED)
+# The nomination's states that mean the same thing to several rules, named once, on the enum
+# (assigned after the class: inside its body the members are still plain strings).
+_S = NominationState
+# Free the entrepreneur to be nominated again for the same week.
+_S.RELEASED = frozenset({_S.WITHDRAWN, _S.CANCELLED})
+# Hold (or may still get) a place: count against the entrepreneur's yearly maximum.
+_S.HOLDING = frozenset({_S.DRAFT, _S.SUBMITTED, _S.APPROVED, _S.CONFIRMED, _S.WAITLISTED})
+# Take one of the commune's stands for the week (the waiting list does not).
+_S.QUOTA = frozenset({_S.DRAFT, _S.SUBMITTED, _S.APPROVED, _S.CONFIRMED})
+# Proposed by the commune, not decided by the mall yet.
+_S.PROPOSED = frozenset({_S.DRAFT, _S.SUBMITTED})
+# A week the entrepreneur used (or was given and did not come to).
+_S.USED_WEEK = frozenset({_S.APPROVED, _S.CONFIRMED, _S.ATTENDED, _S.NO_SHOW})
+# Nothing more happens to it.
+_S.FINAL = frozenset({_S.REJECTED, _S.ATTENDED, _S.NO_SHOW, _S.WITHDRAWN, _S.CANCELLED})
+# On a published roster with a stand.
+_S.ON_ROSTER = frozenset({_S.APPROVED, _S.CONFIRMED, _S.ATTENDED})
+# The partial unique index below, in SQL: one live nomination per entrepreneur and week.
 _ACTIVE_SQL = "state NOT IN ('withdrawn', 'cancelled')"
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,6 +25,7 @@ from app.extensions import db
 from app.models.communes import Commune
 from app.models.types import UTCDateTime, utcnow
 from app.models.users import User, enum_column
+from app.textfold import search_key
 
 
 class Category(db.Model):
@@ -65,6 +67,12 @@ class Entrepreneur(db.Model):
     public_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Business name, owner and e-mail folded (lowercase, no accents): what search compares,
+    # alike on SQLite and PostgreSQL. Kept on every insert and ORM update (see below); bulk
+    # updates set it themselves.
+    search_text: Mapped[str] = mapped_column(
+        Text, default=lambda ctx: _search_default(ctx), server_default=""
+    )
     # Moves with every edit: a form saved over someone else's newer edit is refused (409)
     # instead of silently undoing it.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -76,6 +84,24 @@ class Entrepreneur(db.Model):
 
     def __repr__(self) -> str:
         return f"<Entrepreneur {self.id}>"
+
+
+def entrepreneur_search_text(business_name: str | None, owner_name: str | None, email: str | None):
+    return search_key(business_name, owner_name, email)
+
+
+def _search_default(context) -> str:
+    values = context.get_current_parameters()
+    return entrepreneur_search_text(
+        values.get("business_name"), values.get("owner_name"), values.get("email")
+    )
+
+
+@event.listens_for(Entrepreneur, "before_update")
+def _keep_search_text(_mapper, _connection, target: Entrepreneur) -> None:
+    target.search_text = entrepreneur_search_text(
+        target.business_name, target.owner_name, target.email
+    )
 
 
 class ImportState(enum.StrEnum):

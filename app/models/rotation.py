@@ -49,6 +49,22 @@ class SlotState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# The week's states that mean the same thing to several rules, named once, on the enum
+# (assigned after the class: inside its body the members are still plain strings).
+# A week's roster is public from publication on; before that the list can still change.
+SlotState.ROSTER_PUBLIC = frozenset(
+    {SlotState.PUBLISHED, SlotState.IN_PROGRESS, SlotState.COMPLETED}
+)
+# Published and not over: stands can still be moved or cancelled, people promoted.
+SlotState.PUBLISHED_AND_OPEN = frozenset({SlotState.PUBLISHED, SlotState.IN_PROGRESS})
+# Still open to planning: a re-plan, an override or a new date may change it.
+SlotState.REPLANNABLE = frozenset({SlotState.PLANNED, SlotState.NOMINATIONS_OPEN})
+# The week is over, held or cancelled: nothing more happens to its stands.
+SlotState.OVER = frozenset({SlotState.COMPLETED, SlotState.CANCELLED})
+# Only weeks still planned can change hands by a swap.
+SlotState.SWAPPABLE = frozenset({SlotState.PLANNED})
+
+
 class Program(db.Model):
     __tablename__ = "program"
     __table_args__ = (
@@ -204,6 +220,10 @@ class SwapState(enum.StrEnum):
     APPROVED = "approved"  # by a coordinator: the hosts were exchanged
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+
+
+# A swap still waiting for a commune or the mall.
+SwapState.OPEN = frozenset({SwapState.REQUESTED, SwapState.ACCEPTED})
 
 
 class SlotSwap(db.Model):

@@ -60,8 +60,14 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sign-in before this one: the home page lists what changed since then.
+    previous_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     commune: Mapped[Commune | None] = relationship()
+
+    # Unread notices in the inbox: not a column, filled by the sign-in lookup (app/security.py)
+    # that loads the user for each request.
+    inbox_unread = 0
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -73,10 +79,6 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.role in (Role.COORDINATOR, Role.ADMIN)
 
     @property
     def is_officer(self) -> bool:

@@ -7,8 +7,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy import or_, select, update
@@ -29,10 +30,52 @@ LONGEST_WAIT = timedelta(hours=1)
 
 def absolute_url(endpoint: str, **values) -> str:
     """A link for a message: messages are read outside the app, and may be written outside a
-    request (the clock's changes, from the worker)."""
+    request (the clock's changes, from the worker). Built with a URL adapter bound once to
+    PUBLIC_BASE_URL: a bulk approval writing 150 messages builds 150 links, not 150 requests."""
     base = current_app.config["PUBLIC_BASE_URL"]
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
+    adapters = current_app.extensions.setdefault("vitrina_mail_urls", {})
+    adapter = adapters.get(base)
+    if adapter is None:
+        parts = urlsplit(base)
+        adapter = adapters[base] = current_app.url_map.bind(
+            parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "http"
+        )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message as its reader sees it, in their language."""
+
+    subject: str
+    sentence: str  # the one line that says what happened (the inbox shows it)
+    text: str
+    html: str
+
+
+def render(template: str, context: dict, locale: str) -> Rendered:
+    """Renders now, in the reader's language: what they read is what happened."""
+    with force_locale(locale):
+        sentence = ""
+        if _has_template(f"mail/{template}.sentence.txt"):
+            # The message's main sentence, as plain text: the text part shows it as is and
+            # the HTML part escapes it like any other value.
+            sentence = render_template(f"mail/{template}.sentence.txt", **context).strip()
+            context = {**context, "sentence": sentence}
+        # A long business name must not make the change that sends this fail (column: 300).
+        subject = render_template(f"mail/{template}.subject.txt", **context).strip()[:300]
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", subject=subject, **context)
+    return Rendered(subject, sentence, text, html)
+
+
+def is_queued(key: str) -> bool:
+    return (
+        db.session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.key == key)
+        ).scalar_one_or_none()
+        is not None
+    )
 
 
 def enqueue(
@@ -40,38 +83,27 @@ def enqueue(
     key: str,
     recipient: str,
     locale: str,
-    template: str,
-    context: dict,
+    template: str | None = None,
+    context: dict | None = None,
+    rendered: Rendered | None = None,
     due_at: datetime | None = None,
     calendar: bytes | None = None,
     calendar_method: str | None = None,
 ) -> OutboxMessage | None:
     """Queues a message unless one with this key is queued already (the same change told
-    twice). Rendered now, in the recipient's language: what they read is what happened."""
-    exists = db.session.execute(
-        select(OutboxMessage.id).where(OutboxMessage.key == key)
-    ).scalar_one_or_none()
-    if exists is not None:
+    twice). Give the template and its context, or a message rendered already."""
+    if is_queued(key):
         return None
-    with force_locale(locale):
-        if _has_template(f"mail/{template}.sentence.txt"):
-            # The message's main sentence, as plain text: the text part shows it as is and
-            # the HTML part escapes it like any other value.
-            context = {
-                **context,
-                "sentence": render_template(f"mail/{template}.sentence.txt", **context).strip(),
-            }
-        # A long business name must not make the change that sends this fail (column: 300).
-        subject = render_template(f"mail/{template}.subject.txt", **context).strip()[:300]
-        text = render_template(f"mail/{template}.txt", **context)
-        html = render_template(f"mail/{template}.html", subject=subject, **context)
+    if rendered is None:
+        assert template is not None and context is not None
+        rendered = render(template, context, locale)
     message = OutboxMessage(
         key=key,
         recipient=recipient,
         locale=locale,
-        subject=subject,
-        body_text=text,
-        body_html=html,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
         state=OutboxState.PENDING,
         due_at=due_at or clock.now_utc(),
         calendar=calendar.decode() if calendar else None,

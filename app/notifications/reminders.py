@@ -14,14 +14,12 @@ from app.extensions import db
 from app.models import (
     Nomination,
     NominationState,
-    Role,
     Slot,
     SlotAllocation,
     SlotState,
     StandAssignment,
-    User,
 )
-from app.notifications import outbox
+from app.notifications import outbox, rules
 
 DEADLINE_NOTICE = timedelta(days=3)  # officers: this long before the list closes
 WEEK_NOTICE = timedelta(days=2)  # entrepreneurs: this many days before their first day
@@ -72,29 +70,18 @@ def _deadlines(now: datetime) -> int:
             link = outbox.absolute_url(
                 "nominations.show", slot_id=slot.id, commune_id=allocation.commune_id
             )
-            for officer in db.session.execute(
-                select(User).where(
-                    User.active,
-                    User.role == Role.OFFICER,
-                    User.commune_id == allocation.commune_id,
-                )
-            ).scalars():
-                queued += bool(
-                    outbox.enqueue(
-                        key=f"deadline:{slot.id}:{slot.nominations_deadline:%Y%m%dT%H%M}:{officer.id}",
-                        recipient=officer.email,
-                        locale=officer.locale or "es",
-                        template="deadline_reminder",
-                        context={
-                            "user": officer,
-                            "slot": slot,
-                            "stands": allocation.stands,
-                            "drafts": drafts.get(allocation.commune_id, 0),
-                            "sent": sent.get(allocation.commune_id, 0),
-                            "link": link,
-                        },
-                    )
-                )
+            queued += rules.tell(
+                rules.officers(allocation.commune_id),
+                f"deadline:{slot.id}:{slot.nominations_deadline:%Y%m%dT%H%M}",
+                "deadline_reminder",
+                {
+                    "slot": slot,
+                    "stands": allocation.stands,
+                    "drafts": drafts.get(allocation.commune_id, 0),
+                    "sent": sent.get(allocation.commune_id, 0),
+                    "link": link,
+                },
+            )
     return queued
 
 

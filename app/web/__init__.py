@@ -86,6 +86,12 @@ def _settled(handler):
     return settled
 
 
+# Forms people send while signed out: a bad token there is not an expired session.
+_SIGNED_OUT_FORMS = frozenset(
+    {"auth.login", "auth.language", "account_links.forgot", "account_links.choose"}
+)
+
+
 def render_error(status: int, message: str):
     _settle_for_error_page()
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
@@ -103,12 +109,14 @@ def register_blueprints(app: Flask) -> None:
         auth,
         calendars,
         health,
+        inbox,
         labels,
         mail,
         main,
         nominations,
         params,
         registry,
+        reports,
         review,
         rotation,
         showcase,
@@ -135,6 +143,8 @@ def register_blueprints(app: Flask) -> None:
         review,
         showcase,
         mail,
+        inbox,
+        reports,
     ):
         app.register_blueprint(module.bp)
     health.init_app(app)  # GET /healthz and /healthz/live are answered in front of Flask
@@ -181,9 +191,10 @@ def register_blueprints(app: Flask) -> None:
             return redirect(url_for("auth.password"))
         return render_error(403, _("Cambie su contraseña temporal antes de continuar."))
 
-    from app.web import due
+    from app.web import due, session_expiry
 
-    due.init_app(app)  # after the NUL check: a bad request is refused before any write
+    due.init_app(app)
+    session_expiry.init_app(app)  # after the NUL check: a bad request is refused before any write
 
     @app.errorhandler(DomainError)
     @_settled
@@ -193,6 +204,9 @@ def register_blueprints(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     @_settled
     def csrf_error(exc: CSRFError):
+        if not current_user.is_authenticated and request.endpoint not in _SIGNED_OUT_FORMS:
+            # The session (and its token) is gone: sign in again, keeping what was typed.
+            return session_expiry.expired()
         return render_error(
             400, _("El formulario expiró o no es válido. Recargue la página e intente de nuevo.")
         )

@@ -138,10 +138,35 @@ def edit_user(user_id: int):
     return render_template("admin/user_form.html", form=form, user=user), status
 
 
+def _confirm(user: User, *, title: str, explanation: str, action: str, button: str):
+    """A second step before an action that locks someone out: nothing changes until the
+    administrator confirms on this page."""
+    return render_template(
+        "admin/confirm.html",
+        user=user,
+        title=title,
+        explanation=explanation,
+        action=action,
+        button=button,
+    )
+
+
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 @roles(Role.ADMIN)
 def deactivate_user(user_id: int):
     user = _user_or_404(user_id)
+    if request.form.get("confirmed") != "1":
+        return _confirm(
+            user,
+            title=_("¿Desactivar a %(name)s?", name=user.name),
+            explanation=_(
+                "%(name)s no podrá entrar a Vitrina y sus sesiones abiertas se cerrarán. "
+                "Puede reactivarlo después.",
+                name=user.name,
+            ),
+            action=url_for("admin.deactivate_user", user_id=user.id),
+            button=_("Sí, desactivar"),
+        )
     accounts.set_active(user, False, by=actor())
     db.session.commit()
     flash(
@@ -164,6 +189,18 @@ def activate_user(user_id: int):
 @roles(Role.ADMIN)
 def reset_password(user_id: int):
     user = _user_or_404(user_id)
+    if request.form.get("confirmed") != "1":
+        return _confirm(
+            user,
+            title=_("¿Restablecer la contraseña de %(name)s?", name=user.name),
+            explanation=_(
+                "Su contraseña actual dejará de servir y sus sesiones se cerrarán; le llegará a "
+                "%(email)s un enlace para elegir una nueva.",
+                email=user.email,
+            ),
+            action=url_for("admin.reset_password", user_id=user.id),
+            button=_("Sí, restablecer"),
+        )
     accounts.reset_password(user, by=actor())  # the old password and sessions stop working
     password_links.spend_current_password(user)
     password_links.send_link(user, "reset", by=actor())

@@ -28,6 +28,7 @@ from app.domain import accounts
 from app.domain.errors import Invalid
 from app.extensions import csrf, db, limiter
 from app.i18n import LANG_COOKIE, LOCALES
+from app.web import session_expiry
 from app.web.access import actor, public, staff
 
 bp = Blueprint("auth", __name__)
@@ -81,9 +82,11 @@ def _who_changes_password() -> str:
 def _start_session(user) -> None:
     """Signs the user in on a fresh session: nothing set before login (by whoever prepared
     this browser) carries over, and the CSRF token is a new one."""
+    kept = session_expiry.kept_across_login()  # a form sent as the old session expired
     session.clear()
     g.pop("csrf_token", None)  # Flask-WTF's copy of this request's token
     login_user(user)
+    session_expiry.restore_after_login(kept, user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -95,7 +98,11 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.AccountInactive as exc:
+            form.password.errors.append(exc.message)
+            return render_template("auth/login.html", form=form), 403
         if user is not None:
             db.session.commit()
             _start_session(user)

@@ -21,9 +21,10 @@ from werkzeug.http import is_resource_modified
 
 from app import database
 from app.calendars import feeds, tokens
-from app.domain import showcase
+from app.domain import policy, showcase
 from app.domain.errors import NotFound
 from app.extensions import db
+from app.i18n import fmt_week
 from app.models import (
     CalendarToken,
     Commune,
@@ -318,7 +319,7 @@ def _entrepreneur_for_staff(entrepreneur_id: int) -> Entrepreneur:
     ).scalar_one_or_none()
     user = actor()
     # An officer of another commune learns nothing, not even that the entrepreneur exists.
-    if entrepreneur is None or (user.is_officer and entrepreneur.commune_id != user.commune_id):
+    if entrepreneur is None or not policy.sees_commune(user, entrepreneur.commune_id):
         raise NotFound(_("No existe ese emprendedor."))
     return entrepreneur
 
@@ -394,4 +395,18 @@ def week(slot_id: int):
         roster=showcase.public_stands([slot.id]).get(slot.id, []),
         cancelled=slot.state is SlotState.CANCELLED,
         ics_url=url_for("calendars.slot_ics", slot_id=slot.id),
+        share=_share_links(slot),
     )
+
+
+def _share_links(slot: Slot) -> dict[str, str]:
+    """Plain links that share the week's public address by e-mail or WhatsApp (no script)."""
+    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
+        "calendars.week", slot_id=slot.id
+    )
+    title = _("Semana de emprendedores del %(week)s", week=fmt_week(slot.starts_on, slot.ends_on))
+    text = _("%(title)s en Mall Espacio Urbano Melipilla: %(url)s", title=title, url=url)
+    return {
+        "whatsapp": "https://wa.me/?" + urlencode({"text": text}, quote_via=quote),
+        "email": "mailto:?" + urlencode({"subject": title, "body": text}, quote_via=quote),
+    }

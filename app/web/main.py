@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, url_for
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from app import clock
-from app.domain import nomination_states, nominations, schedule
+from app.domain import audit_log, nominations, policy, schedule
 from app.extensions import db
 from app.models import Commune, NominationState
-from app.web import page_cache
+from app.web import audit_format, page_cache
 from app.web.access import public
 
 bp = Blueprint("main", __name__)
@@ -41,11 +42,42 @@ def home():
             progress=progress,
             no_progress=nominations.Progress(),
             pending=pending,
-            decides=nomination_states.acts_for_mall(current_user),
+            decides=policy.runs_the_mall(current_user),
+            news=audit_log.since_visit(current_user, current_user.previous_login_at),
+            news_labels=NEWS_LABELS,
+            sentence=audit_format.sentence,
         )
 
-    # Everything on it is schedule data, the date and who is looking: the page cache's key.
-    return page_cache.cached(("main.home",), render)
+    # Everything on it is schedule data, the date and who is looking (and since when: what
+    # changed since the previous sign-in): the page cache's key.
+    return page_cache.cached(("main.home", current_user.previous_login_at), render)
+
+
+# "3 aprobadas": each kind of change counted on the home page.
+NEWS_LABELS = {
+    "nomination.approve": lambda n: ngettext("%(num)d aprobada", "%(num)d aprobadas", n),
+    "nomination.promote": lambda n: ngettext(
+        "%(num)d aprobada desde la lista de espera", "%(num)d aprobadas desde la lista de espera", n
+    ),
+    "nomination.reject": lambda n: ngettext("%(num)d rechazada", "%(num)d rechazadas", n),
+    "nomination.waitlist": lambda n: ngettext("%(num)d en espera", "%(num)d en espera", n),
+    "nomination.confirm": lambda n: ngettext("%(num)d confirmada", "%(num)d confirmadas", n),
+    "nomination.cancel": lambda n: ngettext("%(num)d cancelada", "%(num)d canceladas", n),
+    "nomination.submit": lambda n: ngettext(
+        "%(num)d nominación enviada a revisión", "%(num)d nominaciones enviadas a revisión", n
+    ),
+    "nomination.withdraw": lambda n: ngettext(
+        "%(num)d retirada por su comuna", "%(num)d retiradas por su comuna", n
+    ),
+    "swap.request": lambda n: ngettext(
+        "%(num)d solicitud de intercambio", "%(num)d solicitudes de intercambio", n
+    ),
+    "swap.accept": lambda n: ngettext(
+        "%(num)d intercambio aceptado por la otra comuna",
+        "%(num)d intercambios aceptados por la otra comuna",
+        n,
+    ),
+}
 
 
 @bp.route("/assets/communes.css")

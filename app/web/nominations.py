@@ -10,13 +10,13 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app import clock
-from app.domain import nomination_states, nominations, registry
+from app.domain import nomination_states, nominations, policy, registry
 from app.domain.errors import DomainError, Invalid
-from app.extensions import db
-from app.models import Nomination, Role
+from app.models import Nomination, NominationState, Role
+from app.web import actions
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
-from app.web.params import MAX_ID
+from app.web.params import MAX_ID, arg_id
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 COMMUNE_SIDE = (Role.OFFICER, Role.ADMIN)
@@ -29,6 +29,7 @@ class NominateForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     direction = HiddenField(validators=[DataRequired()])
+    place = IntegerField(validators=[Optional(), NumberRange(min=1, max=1000)])
 
 
 class ReserveForm(FlaskForm):
@@ -58,9 +59,9 @@ def _context(slot, commune, stands, *, error: str | None = None, notice: str = "
         "commune": commune,
         "stands": stands,
         "listing": listing,
-        "used": sum(1 for n in listing.main if n.state in nominations.QUOTA_STATES),
+        "used": sum(1 for n in listing.main if n.state in NominationState.QUOTA),
         "window_problem": nomination_states.window_problem(slot),
-        "can_act": nomination_states.acts_for_commune(user, commune.id),
+        "can_act": policy.can_act_for_commune(user, commune.id),
         "can": lambda n, name: nomination_states.can(n, name, user),
         "error": error,
         "notice": notice,
@@ -100,9 +101,16 @@ def show(slot_id: int, commune_id: int):
     return render_template(
         "nominations/show.html",
         q=q,
-        candidates=nominations.candidates(slot, commune, q=q),
+        **_candidate_context(slot, commune, q),
         **_context(slot, commune, stands),
     )
+
+
+def _candidate_context(slot, commune, q: str) -> dict:
+    """The first candidates (more with ?shown=), how many match, and the search typed."""
+    shown = min(max(arg_id("shown") or 0, nominations.CANDIDATES_SHOWN), 2000)
+    found, total = nominations.candidate_page(slot, commune, q=q, limit=shown)
+    return {"candidates": found, "candidate_total": total, "shown": shown}
 
 
 @bp.route("/<int:slot_id>/<int:commune_id>/candidates")
@@ -115,20 +123,35 @@ def candidates(slot_id: int, commune_id: int):
         "nominations/_candidates.html",
         slot=slot,
         commune=commune,
-        candidates=nominations.candidates(slot, commune, q=q),
-        can_act=nomination_states.acts_for_commune(user, commune.id),
+        **_candidate_context(slot, commune, q),
+        can_act=policy.can_act_for_commune(user, commune.id),
         window_problem=nomination_states.window_problem(slot),
         q=q,
+    )
+
+
+def _on_list(slot_id: int, commune_id: int, action) -> object:
+    """Runs ``action(slot, commune, user)`` on a commune's list and answers with the list: the
+    notice the action returns, or why it was refused (in place, with the error's status)."""
+    user = actor()
+    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+
+    def refused(exc: DomainError):
+        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
+        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
+
+    return actions.run(
+        lambda: action(slot, commune, user),
+        done=lambda notice: _panel(slot, commune, stands, notice=notice or ""),
+        refused=refused,
     )
 
 
 @bp.route("/<int:slot_id>/<int:commune_id>/nominate", methods=["POST"])
 @roles(*COMMUNE_SIDE)
 def nominate(slot_id: int, commune_id: int):
-    user = actor()
-    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-    form = NominateForm()
-    try:
+    def action(slot, commune, user) -> str:
+        form = NominateForm()
         if not form.validate_on_submit():
             raise Invalid(_("Elija a quién nominar."))
         entrepreneur = registry.get_entrepreneur(form.entrepreneur_id.data, user=user)
@@ -137,36 +160,24 @@ def nominate(slot_id: int, commune_id: int):
         nomination = nominations.nominate(
             slot, entrepreneur, by=user, reserve=form.reserve.data == "1"
         )
-    except DomainError as exc:
-        db.session.rollback()
-        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
-    name = nomination.entrepreneur.business_name
-    db.session.commit()
-    notice = (
-        _("Se agregó a «%(name)s» a la reserva.", name=name)
-        if nomination.is_reserve
-        else _("Se agregó a «%(name)s» a la lista titular.", name=name)
-    )
-    return _panel(slot, commune, stands, notice=notice)
+        name = entrepreneur.business_name
+        if nomination.is_reserve:
+            return _("Se agregó a «%(name)s» a la reserva.", name=name)
+        return _("Se agregó a «%(name)s» a la lista titular.", name=name)
+
+    return _on_list(slot_id, commune_id, action)
 
 
 @bp.route("/<int:slot_id>/<int:commune_id>/submit", methods=["POST"])
 @roles(*COMMUNE_SIDE)
 def submit(slot_id: int, commune_id: int):
-    user = actor()
-    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-    try:
+    def action(slot, commune, user) -> str:
         if not FlaskForm().validate_on_submit():
             raise Invalid(_("El formulario expiró. Recargue la página."))
         sent = nominations.submit_list(slot, commune, by=user)
-    except DomainError as exc:
-        db.session.rollback()
-        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
-    db.session.commit()
-    notice = _("Se enviaron %(n)d nominaciones a la coordinación del mall.", n=len(sent))
-    return _panel(slot, commune, stands, notice=notice)
+        return _("Se enviaron %(n)d nominaciones a la coordinación del mall.", n=len(sent))
+
+    return _on_list(slot_id, commune_id, action)
 
 
 def _nomination_action(nomination_id: int, action):
@@ -174,18 +185,12 @@ def _nomination_action(nomination_id: int, action):
 
     The action returns the notice to show, if any.
     """
-    user = actor()
-    nomination = nominations.get_nomination(nomination_id, user=user)
-    slot_id, commune_id = nomination.slot_id, nomination.commune_id
-    slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-    try:
-        notice = action(nomination, user) or ""
-    except DomainError as exc:
-        db.session.rollback()
-        slot, commune, stands = nominations.get_commune_slot(slot_id, commune_id, user=user)
-        return _panel(slot, commune, stands, error=exc.message, status=exc.status)
-    db.session.commit()
-    return _panel(slot, commune, stands, notice=notice)
+    nomination = nominations.get_nomination(nomination_id, user=actor())
+    return _on_list(
+        nomination.slot_id,
+        nomination.commune_id,
+        lambda _slot, _commune, user: action(nomination, user),
+    )
 
 
 def _checked(form: FlaskForm) -> FlaskForm:
@@ -199,7 +204,10 @@ def _checked(form: FlaskForm) -> FlaskForm:
 def move(nomination_id: int):
     def action(nomination: Nomination, user):
         form = _checked(MoveForm())
-        nominations.move(nomination, form.direction.data, by=user)
+        if form.direction.data == "to" and form.place.data:
+            nominations.move_to(nomination, form.place.data, by=user)
+        else:
+            nominations.move(nomination, form.direction.data, by=user)
 
     return _nomination_action(nomination_id, action)
 

@@ -35,7 +35,14 @@ def viewer() -> tuple | None:
     if not current_user.is_authenticated:
         return None
     user = current_user
-    return (user.id, user.session_version, user.name, user.role.value, user.commune_id)
+    return (
+        user.id,
+        user.session_version,
+        user.name,
+        user.role.value,
+        user.commune_id,
+        user.inbox_unread,
+    )
 
 
 def data_version() -> int:

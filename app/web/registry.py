@@ -33,7 +33,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from app import clock
-from app.domain import csv_import, registry
+from app.domain import csv_import, policy, registry
 from app.domain.errors import DomainError, Invalid
 from app.domain.rut import format_rut
 from app.extensions import db
@@ -183,7 +183,7 @@ def index():
         result=result,
         page_args=args,
         needs_args=request.args.getlist("needs"),
-        can_edit=registry.can_edit_registry(user),
+        can_edit=policy.can_edit_registry(user),
         show_commune=not user.is_officer,
     )
 
@@ -256,7 +256,7 @@ def show(entrepreneur_id: int):
         e=entrepreneur,
         nominations=nominations,
         stats=registry.participation([entrepreneur.id])[entrepreneur.id],
-        can_edit=registry.can_edit_registry(user, entrepreneur.commune_id),
+        can_edit=policy.can_edit_registry(user, entrepreneur.commune_id),
         today=clock.today(),
     )
 
@@ -439,7 +439,11 @@ def _import_or_404(token: str) -> RegistryImport:
 
 
 def _preview_context(batch: RegistryImport) -> dict:
-    return {"batch": batch, **csv_import.preview(batch)}
+    return {
+        "batch": batch,
+        "display_value": csv_import.display_value,
+        **csv_import.preview(batch),
+    }
 
 
 @bp.route("/import/<token>")

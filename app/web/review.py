@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.domain import nomination_states, review
+from app.domain import nomination_states, policy, review, review_queue
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db
 from app.models import (
-    Entrepreneur,
     Nomination,
     NominationState,
     Role,
     Slot,
     SlotAllocation,
     Stand,
-    StandAssignment,
 )
-from app.web import page_cache, params
+from app.web import actions, page_cache, params
 from app.web.access import actor, roles
 from app.web.htmx import is_htmx
 
@@ -37,20 +33,6 @@ MALL_ACTIONS = (
     "mark_attended",
     "mark_no_show",
 )
-ACTIONS = (*MALL_ACTIONS, "withdraw")
-# Order of the groups inside each commune: what needs a decision first.
-STATE_ORDER = [
-    S.SUBMITTED,
-    S.WAITLISTED,
-    S.APPROVED,
-    S.CONFIRMED,
-    S.ATTENDED,
-    S.NO_SHOW,
-    S.REJECTED,
-    S.WITHDRAWN,
-    S.CANCELLED,
-    S.DRAFT,
-]
 
 
 def _slot_or_404(slot_id: int) -> Slot:
@@ -67,76 +49,19 @@ def _slot_or_404(slot_id: int) -> Slot:
     return slot
 
 
-def _history(entrepreneur_ids: list[int], slot: Slot) -> dict[int, Counter]:
-    """Past weeks per entrepreneur: how many they had, and how many they did not show up to."""
-    rows = db.session.execute(
-        select(Nomination.entrepreneur_id, Nomination.state, func.count())
-        .join(Slot, Slot.id == Nomination.slot_id)
-        .where(
-            Nomination.entrepreneur_id.in_(entrepreneur_ids),
-            Slot.starts_on < slot.starts_on,
-            Nomination.state.in_([S.APPROVED, S.CONFIRMED, S.ATTENDED, S.NO_SHOW]),
-        )
-        .group_by(Nomination.entrepreneur_id, Nomination.state)
-    )
-    history: dict[int, Counter] = defaultdict(Counter)
-    for entrepreneur_id, state, n in rows:
-        history[entrepreneur_id]["weeks"] += n
-        if state is S.NO_SHOW:
-            history[entrepreneur_id]["no_shows"] += n
-    return history
-
-
 def queue_context(slot: Slot) -> dict:
-    """Everything the review page shows, in a fixed number of queries."""
+    """Everything the review page shows (app/domain/review_queue.py), and what this user may
+    do on it."""
     user = actor()
-    nominations = list(
-        db.session.execute(
-            select(Nomination)
-            .where(Nomination.slot_id == slot.id, Nomination.state != S.DRAFT)
-            .options(
-                selectinload(Nomination.entrepreneur).selectinload(Entrepreneur.category),
-                selectinload(Nomination.commune),
-            )
-            .order_by(Nomination.commune_id, Nomination.is_reserve, Nomination.position)
-        ).scalars()
-    )
-    assignments = {
-        a.nomination_id: a
-        for a in db.session.execute(
-            select(StandAssignment)
-            .where(StandAssignment.slot_id == slot.id, StandAssignment.released_at.is_(None))
-            .options(selectinload(StandAssignment.stand))
-        ).scalars()
-    }
-    open_stands = review.open_stands(slot)
-    taken = {a.stand_id for a in assignments.values()}
-    groups: dict[int, list[Nomination]] = defaultdict(list)
-    for n in sorted(
-        nominations, key=lambda n: (STATE_ORDER.index(n.state), n.is_reserve, n.position)
-    ):
-        groups[n.commune_id].append(n)
-    counts = Counter(n.state for n in nominations)
+    queue = review_queue.load(slot)
     return {
-        "slot": slot,
-        "groups": groups,
-        "communes": {a.commune_id: a for a in slot.allocations},
-        "assignments": assignments,
-        "history": _history([n.entrepreneur_id for n in nominations], slot),
-        "free_stands": [s for s in open_stands if s.id not in taken],
-        "counters": {
-            "capacity": len(open_stands),
-            "seated": len(assignments),
-            "free": len(open_stands) - len(taken),
-            "pending": counts[S.SUBMITTED],
-            "waitlisted": counts[S.WAITLISTED],
-        },
+        **{name: getattr(queue, name) for name in queue.__dataclass_fields__},
         "actions_for": lambda n: [
             t
             for t in nomination_states.transitions_from(n.state)
             if t.name in MALL_ACTIONS and nomination_states.can(n, t.name, user)
         ],
-        "can_act": nomination_states.acts_for_mall(user),
+        "can_act": policy.runs_the_mall(user),
     }
 
 
@@ -166,58 +91,61 @@ def _row_response(
 
 
 @bp.route("/nominations/<int:nomination_id>/<action>", methods=["POST"])
-@roles(Role.ADMIN, Role.COORDINATOR, Role.OFFICER)
+@roles(*policy.MALL)
 def act(nomination_id: int, action: str):
-    if action not in ACTIONS:
+    """The mall's decisions. A commune withdraws through its own list (nominations.withdraw),
+    the one withdraw route."""
+    if action not in MALL_ACTIONS:
         abort(404)
     user = actor()
-    nomination = db.session.get(Nomination, nomination_id)
-    if nomination is None or (
-        user.role is Role.OFFICER and nomination.commune_id != user.commune_id
-    ):
-        abort(404)  # another commune's nomination does not exist for an officer
-    try:
+    nomination = db.session.get(Nomination, nomination_id) or abort(404)
+
+    def decide() -> list[Nomination]:
         if action == "approve":
             stand = None
             if stand_id := params.form_id("stand_id"):
                 stand = db.session.get(Stand, stand_id) or abort(404)
             review.approve(nomination, by=user, stand=stand)
-            promoted = []
-        else:
-            promoted = review.decide(
-                nomination, action, by=user, reason=request.form.get("reason", "")
+            return []
+        return review.decide(nomination, action, by=user, reason=request.form.get("reason", ""))
+
+    def done(promoted: list[Nomination]):
+        message = _(
+            "%(name)s: %(state)s.",
+            name=nomination.entrepreneur.business_name,
+            state=nomination_states.state_label(nomination.state).lower(),
+        )
+        if promoted:
+            message += " " + _(
+                "Pasa de la lista de espera: %(names)s.",
+                names=", ".join(p.entrepreneur.business_name for p in promoted),
             )
-    except DomainError as exc:
-        db.session.rollback()
+        return _answer(nomination, message, promoted)
+
+    return actions.run(decide, done=done, refused=_refused_on_row(nomination_id))
+
+
+def _refused_on_row(nomination_id: int):
+    """The row with why the decision was refused, for htmx; else the error page."""
+
+    def refused(exc: DomainError):
         if not is_htmx():
-            raise
+            raise exc
         nomination = db.session.get(Nomination, nomination_id)
         return _row_response(nomination, error=exc.message, status=exc.status)
-    db.session.commit()
-    message = _(
-        "%(name)s: %(state)s.",
-        name=nomination.entrepreneur.business_name,
-        state=nomination_states.state_label(nomination.state).lower(),
-    )
-    if promoted:
-        message += " " + _(
-            "Pasa de la lista de espera: %(names)s.",
-            names=", ".join(p.entrepreneur.business_name for p in promoted),
-        )
+
+    return refused
+
+
+def _answer(nomination: Nomination, message: str, promoted: list[Nomination] | None = None):
     if is_htmx():
         return _row_response(nomination, message=message, promoted=promoted)
     flash(message, "success")
-    if user.role is Role.OFFICER:
-        return redirect(
-            url_for(
-                "nominations.show", slot_id=nomination.slot_id, commune_id=nomination.commune_id
-            )
-        )
     return redirect(url_for("review.queue", slot_id=nomination.slot_id))
 
 
 @bp.route("/nominations/<int:nomination_id>/stand", methods=["GET"])
-@roles(Role.ADMIN, Role.COORDINATOR)
+@roles(*policy.MALL)
 def stand_form(nomination_id: int):
     """The free stands that suit this nomination, as a small form swapped into its row."""
     nomination = db.session.get(Nomination, nomination_id) or abort(404)
@@ -232,36 +160,39 @@ def stand_form(nomination_id: int):
 
 
 @bp.route("/nominations/<int:nomination_id>/stand", methods=["POST"])
-@roles(Role.ADMIN, Role.COORDINATOR)
+@roles(*policy.MALL)
 def change_stand(nomination_id: int):
     nomination = db.session.get(Nomination, nomination_id) or abort(404)
     stand = db.session.get(Stand, params.form_id("stand_id") or 0)
-    try:
+
+    def reassign() -> None:
         if stand is None:
             raise Invalid(_("Elija un stand."))
         review.reassign(nomination, stand, by=actor())
-    except DomainError as exc:
-        db.session.rollback()
-        if not is_htmx():
-            raise
-        return _row_response(
-            db.session.get(Nomination, nomination_id), error=exc.message, status=exc.status
-        )
-    db.session.commit()
-    message = _("Stand %(c)s asignado.", c=stand.code)
-    if is_htmx():
-        return _row_response(nomination, message=message)
-    flash(message, "success")
-    return redirect(url_for("review.queue", slot_id=nomination.slot_id))
+
+    return actions.run(
+        reassign,
+        done=lambda _result: _answer(nomination, _("Stand %(c)s asignado.", c=stand.code)),
+        refused=_refused_on_row(nomination_id),
+    )
 
 
 @bp.route("/review/slots/<int:slot_id>/bulk-approve", methods=["POST"])
-@roles(Role.ADMIN, Role.COORDINATOR)
+@roles(*policy.MALL)
 def bulk_approve(slot_id: int):
     """Approves the ticked nominations one by one: each in its own savepoint, so one full
     week or changed state does not undo the others; reports what did not go through."""
     slot = _slot_or_404(slot_id)
     ids = params.form_ids("ids")
+    if not ids:
+        flash(
+            _(
+                "No marcó ninguna nominación: marque las que quiere aprobar (o «Elegir todas "
+                "las pendientes») y luego pulse «Aprobar las marcadas»."
+            ),
+            "error",
+        )
+        return redirect(url_for("review.queue", slot_id=slot.id))
     approved, refused = [], []
     for nomination in (
         db.session.execute(

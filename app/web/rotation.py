@@ -21,6 +21,7 @@ from app.domain import (
     closures,
     fairness,
     nominations,
+    policy,
     programs,
     rotation,
     rotation_settings,
@@ -39,17 +40,18 @@ from app.models import (
     Role,
     Slot,
     SlotAllocation,
+    SlotState,
     SlotSwap,
     SwapState,
     Venue,
     WeekRule,
 )
-from app.web import params
+from app.web import actions, params
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
 
 bp = Blueprint("rotation", __name__, url_prefix="/rotation")
-COORDINATORS = (Role.ADMIN, Role.COORDINATOR)
+COORDINATORS = policy.MALL  # who runs the mall, as the domain asks it
 
 
 def _program_or_404(program_id: int) -> Program:
@@ -141,7 +143,7 @@ def _neighbours(program: Program) -> tuple[Program | None, Program | None]:
 
 def _extend_to(program: Program, year: int) -> int | None:
     """The year a coordinator may extend the program to from this year's page, if any."""
-    if not actor().is_coordinator or year != program.ends_on.year:
+    if not policy.runs_the_mall(actor()) or year != program.ends_on.year:
         return None
     return year + 1 if programs.extension_problem(program, year + 1) is None else None
 
@@ -190,13 +192,14 @@ def year(program_id: int, year: int):
 def extend(program_id: int):
     """Extends the program by the year asked; lands on that year's page."""
     program = _program_or_404(program_id)
-    try:
+
+    def extend_it():
         until_year = request.form.get("year", type=int)
         if until_year is None:
             raise Invalid(_("Indique hasta qué año se extiende el programa."), field="year")
-        change = programs.extend_program(program, until_year=until_year, by=actor())
-    except DomainError as exc:
-        db.session.rollback()
+        return programs.extend_program(program, until_year=until_year, by=actor())
+
+    def refused(exc: DomainError):
         program = _program_or_404(program_id)
         year = program.ends_on.year  # the page the button is on
         if is_htmx():
@@ -211,20 +214,23 @@ def extend(program_id: int):
         return render_template("rotation/year.html", extend_error=exc.message, **context), (
             exc.status
         )
-    db.session.commit()
-    flash(
-        ngettext(
-            "Programa extendido hasta %(year)s: %(num)d semana nueva, ya planificada.",
-            "Programa extendido hasta %(year)s: %(num)d semanas nuevas, ya planificadas.",
-            len(change.created),
-            year=program.ends_on.year,
-        ),
-        "success",
-    )
-    target = url_for("rotation.year", program_id=program.id, year=change.years[0])
-    if is_htmx():
-        return "", 200, {"HX-Redirect": target}
-    return redirect(target, code=303)
+
+    def done(change):
+        flash(
+            ngettext(
+                "Programa extendido hasta %(year)s: %(num)d semana nueva, ya planificada.",
+                "Programa extendido hasta %(year)s: %(num)d semanas nuevas, ya planificadas.",
+                len(change.created),
+                year=program.ends_on.year,
+            ),
+            "success",
+        )
+        target = url_for("rotation.year", program_id=program.id, year=change.years[0])
+        if is_htmx():
+            return "", 200, {"HX-Redirect": target}
+        return redirect(target, code=303)
+
+    return actions.run(extend_it, done=done, refused=refused)
 
 
 @bp.route("/programs/<int:program_id>/years/<int:year>/plan", methods=["GET", "POST"])
@@ -313,10 +319,11 @@ def new_program():
         return page(400)
     source = db.session.get(Program, form.copy_from.data) if form.copy_from.data else None
     venue = db.session.get(Venue, form.venue.data) if "venue" in form else next(iter(venues), None)
-    try:
+
+    def start():
         if venue is None:
             raise Invalid(_("Primero registre el mall."))
-        change = programs.start_program(
+        return programs.start_program(
             venue,
             name=form.name.data,
             starts_on=date(form.first_year.data, 1, 1),
@@ -325,8 +332,8 @@ def new_program():
             by=actor(),
             mode=AllocationMode(form.mode.data) if form.mode.data else None,
         )
-    except DomainError as exc:
-        db.session.rollback()
+
+    def refused(exc: DomainError):
         fields = {
             "name": form.name,
             "starts_on": form.first_year,
@@ -337,20 +344,23 @@ def new_program():
             fields[exc.field].errors.append(exc.message)
             return page(exc.status)
         return page(exc.status, exc.message)
-    db.session.commit()
-    program = change.program
-    flash(
-        ngettext(
-            "Programa «%(name)s» creado: %(num)d semana, ya planificada.",
-            "Programa «%(name)s» creado: %(num)d semanas, ya planificadas.",
-            len(change.created),
-            name=program.name,
-        ),
-        "success",
-    )
-    return redirect(
-        url_for("rotation.year", program_id=program.id, year=program.starts_on.year), code=303
-    )
+
+    def done(change):
+        program = change.program
+        flash(
+            ngettext(
+                "Programa «%(name)s» creado: %(num)d semana, ya planificada.",
+                "Programa «%(name)s» creado: %(num)d semanas, ya planificadas.",
+                len(change.created),
+                name=program.name,
+            ),
+            "success",
+        )
+        return redirect(
+            url_for("rotation.year", program_id=program.id, year=program.starts_on.year), code=303
+        )
+
+    return actions.run(start, done=done, refused=refused)
 
 
 def _slot_page_context(slot: Slot) -> dict:
@@ -360,7 +370,7 @@ def _slot_page_context(slot: Slot) -> dict:
         db.session.execute(
             select(SlotSwap)
             .where(
-                SlotSwap.state.in_(swaps.OPEN_STATES),
+                SlotSwap.state.in_(SwapState.OPEN),
                 (SlotSwap.slot_a_id == slot.id) | (SlotSwap.slot_b_id == slot.id),
             )
             .options(
@@ -375,7 +385,7 @@ def _slot_page_context(slot: Slot) -> dict:
     if (
         user.role is Role.OFFICER
         and rotation.host_of(slot) == user.commune_id
-        and slot.state in swaps.SWAPPABLE_SLOT_STATES
+        and slot.state in SlotState.SWAPPABLE
     ):
         swap_targets = [
             s
@@ -384,7 +394,7 @@ def _slot_page_context(slot: Slot) -> dict:
                 .where(
                     Slot.program_id == program.id,
                     Slot.id != slot.id,
-                    Slot.state.in_(swaps.SWAPPABLE_SLOT_STATES),
+                    Slot.state.in_(SlotState.SWAPPABLE),
                 )
                 .options(selectinload(Slot.allocations).selectinload(SlotAllocation.commune))
                 .order_by(Slot.starts_on)
@@ -403,7 +413,7 @@ def _slot_page_context(slot: Slot) -> dict:
         "closed": closures.venue_closures(program.venue_id, slot.starts_on, slot.ends_on),
         "communes": _communes(),
         "host_id": rotation.host_of(slot),
-        "can_override": user.is_coordinator
+        "can_override": policy.runs_the_mall(user)
         and slot.state in (slot.state.PLANNED, slot.state.NOMINATIONS_OPEN),
         "is_host_mode": program.mode is AllocationMode.HOST,
         "swaps": pending,
@@ -430,26 +440,28 @@ def _slot_response(slot: Slot, message: str | None = None, status: int = 200):
     return redirect(url_for("rotation.slot", slot_id=slot.id))
 
 
-def _domain_failure(slot: Slot, exc: DomainError):
-    db.session.rollback()
-    slot = _slot_or_404(slot.id)
-    if is_htmx():
-        context = _slot_page_context(slot)
+def _refused_on_week(slot_id: int):
+    """The week's panel with why a change was refused, for htmx; else the error page."""
+
+    def refused(exc: DomainError):
+        if not is_htmx():
+            raise exc
+        context = _slot_page_context(_slot_or_404(slot_id))
         return (
             render_template("rotation/_slot_panel.html", error=exc.message, **context),
             exc.status,
         )
-    raise exc
+
+    return refused
 
 
 def _act(slot: Slot, action, message):
     """Runs one change to the week: the panel with the message, or with the refusal (4xx)."""
-    try:
-        action()
-    except DomainError as exc:
-        return _domain_failure(slot, exc)
-    db.session.commit()
-    return _slot_response(slot, message() if callable(message) else message)
+    return actions.run(
+        action,
+        done=lambda _result: _slot_response(slot, message() if callable(message) else message),
+        refused=_refused_on_week(slot.id),
+    )
 
 
 @bp.route("/slots/<int:slot_id>/transitions/<name>", methods=["POST"])
@@ -514,29 +526,32 @@ def request_swap(slot_id: int):
 def decide_swap(swap_id: int, action: str):
     swap = db.session.get(SlotSwap, swap_id)
     user = actor()
-    if swap is None or (
-        user.role is Role.OFFICER
-        and user.commune_id not in (swap.from_commune_id, swap.to_commune_id)
+    if swap is None or not (
+        policy.sees_commune(user, swap.from_commune_id)
+        or policy.sees_commune(user, swap.to_commune_id)
     ):
         abort(404)  # another commune's swap does not exist for this officer
     slot = _slot_or_404(swap.slot_a_id)
-    try:
+
+    def decide() -> None:
         if action == "accept":
             swaps.accept_swap(swap, by=user)
         elif action == "approve":
             swaps.approve_swap(swap, by=user)
         else:
             swaps.reject_swap(swap, by=user, reason=request.form.get("reason", ""))
-    except DomainError as exc:
-        return _domain_failure(slot, exc)
-    db.session.commit()
+
     messages = {
         SwapState.ACCEPTED: _("Intercambio aceptado; falta la aprobación del mall."),
         SwapState.APPROVED: _("Intercambio aprobado: las comunas cambiaron de semana."),
         SwapState.REJECTED: _("Intercambio rechazado."),
         SwapState.CANCELLED: _("Solicitud de intercambio retirada."),
     }
-    return _slot_response(slot, messages[swap.state])
+    return actions.run(
+        decide,
+        done=lambda _result: _slot_response(slot, messages[swap.state]),
+        refused=_refused_on_week(slot.id),
+    )
 
 
 # --- settings: rule, weights, blackouts, unavailability, moving one week -----------------------
@@ -620,8 +635,8 @@ def _settings_context(program: Program, rule_form: RuleForm | None = None) -> di
         .order_by(CommuneUnavailability.year, CommuneUnavailability.month)
     )
     communes = _communes()
-    if user.role is Role.OFFICER:
-        communes = [c for c in communes if c.id == user.commune_id]
+    if (own := policy.commune_scope(user)) is not None:
+        communes = [c for c in communes if c.id == own]
     return {
         "program": program,
         "rule_form": rule_form,
@@ -630,8 +645,8 @@ def _settings_context(program: Program, rule_form: RuleForm | None = None) -> di
         "communes": communes,
         "all_communes": _communes(),
         "years": range(program.starts_on.year, program.ends_on.year + 1),
-        "can_edit": user.is_coordinator,
-        "may_edit_unavailability": lambda cid: rotation_settings.may_edit_unavailability(user, cid),
+        "can_edit": policy.runs_the_mall(user),
+        "may_edit_unavailability": lambda cid: policy.can_edit_unavailability(user, cid),
     }
 
 
@@ -649,8 +664,9 @@ def update_rule(program_id: int):
     form = RuleForm()
     if not form.validate_on_submit():
         return render_template("rotation/settings.html", **_settings_context(program, form)), 400
-    try:
-        results = rotation_settings.update_rule(
+
+    def update():
+        return rotation_settings.update_rule(
             program,
             by=actor(),
             mode=AllocationMode(form.mode.data),
@@ -662,27 +678,30 @@ def update_rule(program_id: int):
             nominations_close_days=form.nominations_close_days.data,
             max_weeks_per_entrepreneur_year=form.max_weeks.data,
         )
-    except DomainError as exc:
-        db.session.rollback()
+
+    def refused(exc: DomainError):
         getattr(form, exc.field or "mode", form.mode).errors.append(exc.message)
         return render_template(
             "rotation/settings.html", **_settings_context(program, form)
         ), exc.status
-    db.session.commit()
-    moved = sum(len(r.moved) for r in results)
-    created = sum(len(r.created) for r in results)
-    kept = sum(len(r.kept) for r in results)
-    flash(
-        _(
-            "Regla guardada: %(c)d semanas nuevas, %(m)d movidas, %(k)d se mantienen porque ya "
-            "tienen nominaciones, cambio manual o avanzaron.",
-            c=created,
-            m=moved,
-            k=kept,
-        ),
-        "success",
-    )
-    return redirect(url_for("rotation.settings", program_id=program.id))
+
+    def done(results):
+        moved = sum(len(r.moved) for r in results)
+        created = sum(len(r.created) for r in results)
+        kept = sum(len(r.kept) for r in results)
+        flash(
+            _(
+                "Regla guardada: %(c)d semanas nuevas, %(m)d movidas, %(k)d se mantienen porque "
+                "ya tienen nominaciones, cambio manual o avanzaron.",
+                c=created,
+                m=moved,
+                k=kept,
+            ),
+            "success",
+        )
+        return redirect(url_for("rotation.settings", program_id=program.id))
+
+    return actions.run(update, done=done, refused=refused)
 
 
 @bp.route("/programs/<int:program_id>/settings/weights", methods=["POST"])
@@ -742,8 +761,8 @@ def add_unavailability(program_id: int):
     program = _program_or_404(program_id)
     user = actor()
     commune_id = params.form_id("commune_id")
-    if user.role is Role.OFFICER:
-        commune_id = user.commune_id  # an officer speaks for their own commune only
+    if (own := policy.commune_scope(user)) is not None:
+        commune_id = own  # an officer speaks for their own commune only
     commune = db.session.get(Commune, commune_id or 0)
     if commune is None:
         raise Invalid(_("Elija una comuna."))
@@ -761,7 +780,7 @@ def add_unavailability(program_id: int):
 def remove_unavailability(row_id: int):
     row = db.session.get(CommuneUnavailability, row_id)
     user = actor()
-    if row is None or not rotation_settings.may_edit_unavailability(user, row.commune_id):
+    if row is None or not policy.can_edit_unavailability(user, row.commune_id):
         abort(404)  # another commune's row does not exist for an officer
     program_id = row.program_id
     rotation_settings.remove_unavailability(row, by=user)

@@ -14,16 +14,18 @@ from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app import clock
+from app.domain import policy
 from app.domain import stands as stand_ops
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db
 from app.i18n import fmt_week
-from app.models import Nomination, Role, Slot, Stand, StandAssignment, StandClosure, Venue
+from app.models import Nomination, Slot, Stand, StandAssignment, StandClosure, Venue
+from app.web import actions
 from app.web.access import actor, roles, staff
 from app.web.htmx import is_htmx
 
 bp = Blueprint("stands", __name__, url_prefix="/stands")
-COORDINATORS = (Role.ADMIN, Role.COORDINATOR)
+COORDINATORS = policy.MALL  # who runs the mall, as the domain asks it
 
 
 class StandForm(FlaskForm):
@@ -90,7 +92,7 @@ def index():
     viewer = actor()
     # An officer sees the names of their own commune's people only: another commune's
     # entrepreneurs (who may not have agreed to be shown) are "Asignado" and their commune.
-    own_only = viewer.role is Role.OFFICER
+    own_only = policy.commune_scope(viewer) is not None
     marks = {
         stand_id: stand_ops.MapMark(
             commune=a.nomination.commune,
@@ -113,14 +115,14 @@ def index():
         week=(start, end),
         width=stand_ops.MAP_WIDTH,
         height=stand_ops.MAP_HEIGHT,
-        can_edit=actor().is_coordinator,
+        can_edit=policy.runs_the_mall(actor()),
         today=clock.today(),
     )
 
 
 def _save(form: StandForm, stand: Stand | None):
-    try:
-        saved = stand_ops.save_stand(
+    def save() -> Stand:
+        return stand_ops.save_stand(
             _venue(),
             by=actor(),
             code=form.code.data,
@@ -131,12 +133,12 @@ def _save(form: StandForm, stand: Stand | None):
             active=form.active.data,
             stand=stand,
         )
-    except DomainError as exc:
-        db.session.rollback()
+
+    def refused(exc: DomainError):
         getattr(form, exc.field or "code").errors.append(exc.message)
         return None, exc.status
-    db.session.commit()
-    return saved, 200
+
+    return actions.run(save, done=lambda saved: (saved, 200), refused=refused)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -198,7 +200,8 @@ def close(stand_id: int):
     lists them with the stand each would move to, and closing needs a second, confirmed post."""
     stand = _stand_or_404(stand_id)
     entered = {key: request.form.get(key, "") for key in ("starts_on", "ends_on", "reason")}
-    try:
+
+    def close_it():
         try:
             starts_on = date.fromisoformat(entered["starts_on"])
             ends_on = date.fromisoformat(entered["ends_on"])
@@ -213,29 +216,34 @@ def close(stand_id: int):
             by=actor(),
             confirmed=confirmed,
         )
-    except stand_ops.ClosureNeedsConfirmation as exc:
-        db.session.rollback()
-        return _closures_response(
-            _stand_or_404(stand_id),
-            exc.status,
-            confirm=exc.message,
-            displaced=exc.displaced,
-            entered=entered,
-        )
-    except DomainError as exc:
-        db.session.rollback()
+        return result, _closure_messages(stand, result)
+
+    def refused(exc: DomainError):
+        if isinstance(exc, stand_ops.ClosureNeedsConfirmation):
+            return _closures_response(
+                _stand_or_404(stand_id),
+                exc.status,
+                confirm=exc.message,
+                displaced=exc.displaced,
+                entered=entered,
+            )
         return _closures_response(
             _stand_or_404(stand_id), exc.status, error=exc.message, entered=entered
         )
-    messages = _closure_messages(stand, result)
-    db.session.commit()
-    if is_htmx():
-        return _closures_response(stand, message=messages[0], moved=messages[1:], left=result.left)
-    for text in messages:
-        flash(text, "success")
-    if result.left:
-        flash(_left_message(result.left), "warning")
-    return redirect(url_for("stands.edit", stand_id=stand.id))
+
+    def done(outcome):
+        result, messages = outcome
+        if is_htmx():
+            return _closures_response(
+                stand, message=messages[0], moved=messages[1:], left=result.left
+            )
+        for text in messages:
+            flash(text, "success")
+        if result.left:
+            flash(_left_message(result.left), "warning")
+        return redirect(url_for("stands.edit", stand_id=stand.id))
+
+    return actions.run(close_it, done=done, refused=refused)
 
 
 def _closure_messages(stand: Stand, result: stand_ops.ClosureResult) -> list[str]:

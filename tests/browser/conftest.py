@@ -113,3 +113,10 @@ def page(browser):
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def open_menu(page) -> None:
+    """On a phone the navigation folds behind the menu button: open it (no-op on desktop)."""
+    button = page.locator(".site-header .nav-toggle")
+    if button.is_visible() and button.get_attribute("aria-expanded") != "true":
+        button.click()

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.browser.conftest import open_page, screenshot
+from tests.browser.conftest import open_menu, open_page, screenshot
 from tests.browser.test_roles_navigation import sign_in
 
 
@@ -31,6 +31,7 @@ def test_anyone_sees_how_to_subscribe(live_server, page):
 def test_officer_generates_a_private_link_on_a_phone(live_server, browser):
     page = open_page(browser, 390, 844)
     sign_in(page, live_server, "curacavi@example.com")
+    open_menu(page)
     page.get_by_role("navigation").get_by_role("link", name="Calendarios").click()
     page.wait_for_url(f"{live_server}/calendar/")
     page.get_by_role("button", name="Generar enlace privado").click()

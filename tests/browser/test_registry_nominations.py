@@ -7,7 +7,7 @@ import pytest
 
 from app.demo.loader import OFFICER_EMAILS
 from app.demo.people import COMMUNE_NAMES
-from tests.browser.conftest import open_page, screenshot
+from tests.browser.conftest import open_menu, open_page, screenshot
 from tests.browser.test_roles_navigation import sign_in
 
 EMAIL_BY_COMMUNE = {COMMUNE_NAMES[slug]: email for slug, email in OFFICER_EMAILS.items()}
@@ -34,6 +34,7 @@ def test_officer_searches_the_registry_and_nominates(live_server, browser, width
     sign_in(page, live_server, email)
 
     # The registry: typing narrows the list without leaving the page.
+    open_menu(page)
     page.get_by_role("link", name="Emprendedores", exact=True).click()
     page.wait_for_url(re.compile(r".*/registry/$"))
     screenshot(page, f"registry-list-{suffix}")

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from app import clock
-from tests.browser.conftest import demo_server, open_page, screenshot
+from tests.browser.conftest import demo_server, open_menu, open_page, screenshot
 from tests.browser.test_roles_navigation import sign_in
 
 # A day on which a week waits for the mall's review (its deadline passed on 30 November, it is
@@ -69,6 +69,7 @@ def test_coordinator_approves_and_rejects_from_the_queue_without_leaving_it(
     screenshot(page, f"review-decided-{suffix}")
 
     # Back home, the count follows.
+    open_menu(page)
     page.get_by_role("link", name="Inicio").click()
     card = page.locator("article.week-card").filter(has_text="por revisar").first
     assert f"{waiting - 2} nominaci" in card.inner_text()
