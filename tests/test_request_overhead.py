@@ -94,13 +94,17 @@ def test_the_rate_limiter_checks_only_views_that_have_limits(app_config, db):
 
 
 def test_a_limit_on_every_route_keeps_the_rate_limiters_check_before_requests(app_config, db):
-    app = _make_app(app_config, RATELIMIT_DEFAULT="2 per minute")
-    assert limiter._check_request_limit in app.before_request_funcs[None]
-    with app.app_context():
-        db.create_all()
-    client = app.test_client()
-    statuses = [client.get("/login").status_code for _ in range(3)]
-    assert statuses == [200, 200, 429]
+    # The limiter is one object for every app: its default limits would outlive this test.
+    try:
+        app = _make_app(app_config, RATELIMIT_DEFAULT="2 per minute")
+        assert limiter._check_request_limit in app.before_request_funcs[None]
+        with app.app_context():
+            db.create_all()
+        client = app.test_client()
+        statuses = [client.get("/login").status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+    finally:
+        limiter.limit_manager.set_default_limits([])
 
 
 def test_csrf_is_still_checked_on_posts(client, db):
