@@ -45,6 +45,10 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
 
     register_blueprints(app)
 
+    from app import hooks
+
+    hooks.trim(app)  # once every route, hook and limit is known
+
     from app.cli import register_cli
 
     register_cli(app)

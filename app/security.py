@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import functools
+import threading
+import time
+from collections import OrderedDict
 
 from argon2 import PasswordHasher
 from flask import Flask, Response, current_app, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
 
 from app.extensions import db, login_manager
@@ -25,6 +30,80 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+# Set on every response unless the view set its own.
+BASE_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the same cookies, without the per-request set-up: Flask
+    builds a new signing serializer on every request (twice: to open the session and to save
+    it), even for a request that carries no cookie and leaves its session empty, as every
+    visitor's does, and verifies and decodes the same cookie again on every request of a
+    signed-in user (HMAC, zlib, JSON). Here the serializer is built once per key, a request
+    without a cookie never asks for it, an empty session left untouched is done with at once,
+    and a cookie verified once is remembered by this process, with the time it was signed:
+    the same string is taken at its word until it is older than the session lifetime, exactly
+    as a fresh verification would decide. Only sessions of plain values (the sign-in and the
+    CSRF token) are remembered; one holding lists (flashed messages) is decoded every time,
+    so that no request can change what the next one reads."""
+
+    _REMEMBERED = 1024  # cookies; a few hundred bytes each
+
+    def __init__(self) -> None:
+        self._serializer: tuple[tuple, URLSafeTimedSerializer | None] | None = None
+        self._verified: OrderedDict[str, tuple[float, dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = self._serializer
+        if cached is None or cached[0] != keys:  # a key rotated in place is picked up
+            with self._lock:
+                self._verified.clear()
+                cached = self._serializer = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
+    def open_session(self, app: Flask, request) -> SecureCookieSession | None:
+        value = request.cookies.get(self.get_cookie_name(app))
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        if not value:
+            return self.session_class()  # nothing to verify
+        max_age = app.permanent_session_lifetime.total_seconds()
+        with self._lock:
+            known = self._verified.get(value)
+        if known is not None and time.time() - known[0] <= max_age:
+            return self.session_class(known[1])  # a copy: the session may change it
+        try:
+            data, signed_at = serializer.loads(value, max_age=int(max_age), return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if all(isinstance(v, _PLAIN) for v in data.values()):
+            with self._lock:
+                self._verified[value] = (signed_at.timestamp(), dict(data))
+                while len(self._verified) > self._REMEMBERED:
+                    self._verified.popitem(last=False)
+        return self.session_class(data)
+
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        if not session and not session.modified:  # empty before and after: no cookie to send
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
+
+_PLAIN = (str, int, float, bool, type(None))
 
 
 # The domain reads the app's settings only through these (it never touches current_app).
@@ -90,18 +169,21 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
+    app.session_interface = CookieSessions()
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        # One pass over the response's headers instead of one per header set by default.
+        present = {name.lower() for name, _ in headers}
+        defaults = BASE_HEADERS
         if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            defaults = (*BASE_HEADERS, HSTS)
+        for name, value in defaults:
+            if name.lower() not in present:
+                headers.add(name, value)
         # Pages of signed-in users must not be served from a shared cache.
-        if request.endpoint != "static" and "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
+        if "cache-control" not in present and request.endpoint != "static":
+            headers.add("Cache-Control", "no-store")
         headers.add("Vary", "Cookie")
         return response

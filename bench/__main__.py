@@ -1,9 +1,11 @@
 """Runs the benchmark: builds a scale-N database, starts gunicorn with the production
-configuration, drives each endpoint with wrk from a second process for a fixed time, prints a
-table (requests/s, p50/p95 latency, ratio to the baseline measured in the same run) and writes it
-as JSON under bench/results/.
+configuration, and beside it the same gunicorn serving a bare Flask "hello" app (bench/hello.py),
+the baseline. Drives each endpoint with wrk from a second process for a fixed time, each between
+two measurements of the baseline, prints a table (requests/s, p50/p95 latency, ratio to bare
+Flask in the same run) and writes it as JSON under bench/results/.
 
-    python -m bench [--scale 10] [--seconds 5] [--rounds 3] [--workers 2] [--connections 8]
+    python -m bench [--scale 10] [--seconds 5] [--rounds 3] [--workers 2] [--connections 16]
+                    [--only healthz,mall]  # a subset, for trying a change: no README, no results
 """
 
 from __future__ import annotations
@@ -100,7 +102,10 @@ def prepare_postgres(base_url: str, scale: int) -> str:
 
 
 class Server:
-    def __init__(self, url: str, workers: int):
+    """gunicorn serving `target` ("module:app"), with the same settings for the app and for the
+    bare Flask baseline."""
+
+    def __init__(self, target: str, url: str, workers: int, ready: str):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
@@ -112,7 +117,7 @@ class Server:
                 f"127.0.0.1:{self.port}",
                 "--log-level",
                 "warning",
-                "app:create_app()",
+                target,
             ],
             env=env_for(url),
             cwd=ROOT,
@@ -120,20 +125,29 @@ class Server:
         )
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{self.base}/healthz/live", timeout=1)
+                urllib.request.urlopen(f"{self.base}{ready}", timeout=1)
                 return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start")
+        self.stop()
+        raise RuntimeError(f"gunicorn did not start {target}")
 
     def stop(self) -> None:
         os.killpg(self.proc.pid, signal.SIGTERM)
         self.proc.wait(timeout=20)
 
 
+# Every request of the bench, the sign-in's included, says it comes from the same client, as
+# a browser does: Flask-Login's session protection ties a session to its client's address and
+# User-Agent, and a session used by another User-Agent than the one that signed in is marked
+# not fresh, which rewrites the session cookie on every request that still carries the old one.
+USER_AGENT = "vitrina-bench"
+
+
 def session_cookie(base: str, email: str) -> str:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(f"{base}/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode(
@@ -144,7 +158,7 @@ def session_cookie(base: str, email: str) -> str:
 
 
 def fetch(base: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(f"{base}{path}", headers=headers)
+    request = urllib.request.Request(f"{base}{path}", headers={"User-Agent": USER_AGENT, **headers})
     try:
         with urllib.request.urlopen(request) as response:
             return response.status, dict(response.headers), response.read()
@@ -164,11 +178,15 @@ def wrk(base: str, path: str, headers: dict[str, str], seconds: int, connections
         "-s",
         str(ROOT / "bench" / "report.lua"),
     ]
-    for name, value in headers.items():
+    for name, value in {"User-Agent": USER_AGENT, **headers}.items():
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run([*args, f"{base}{path}"], capture_output=True, text=True, check=True)
     line = [line for line in out.stdout.splitlines() if line.startswith("{")][-1]
     return json.loads(line)
+
+
+BASELINE = "bare Flask (baseline)"
+LIVE = "/healthz/live (no database)"
 
 
 def endpoints(base: str) -> list[tuple[str, str, dict[str, str], int]]:
@@ -182,11 +200,13 @@ def endpoints(base: str) -> list[tuple[str, str, dict[str, str], int]]:
     decided_id = decided_slot(base, coordinator)
     coordinator_cookie = {"Cookie": coordinator}
     rows = [
-        ("baseline /healthz/live", "/healthz/live", {}, 200),
+        (LIVE, "/healthz/live", {}, 200),
+        ("/healthz (database)", "/healthz", {}, 200),
         ("/calendar/mall.ics (200)", "/calendar/mall.ics", {}, 200),
         ("/calendar/mall.ics (304)", "/calendar/mall.ics", {"If-None-Match": etag}, 304),
         ("public showcase /mall", "/mall", {}, 200),
         ("officer home /", "/", {"Cookie": officer}, 200),
+        ("coordinator home /", "/", coordinator_cookie, 200),
         ("review queue (decided week)", f"/review/slots/{decided_id}", coordinator_cookie, 200),
         ("review queue (undecided week)", f"/review/slots/{slot_id}", coordinator_cookie, 200),
         ("board reports, every year", "/reports/", {"Cookie": viewer}, 200),
@@ -221,14 +241,23 @@ def _median_run(runs: list[dict]) -> dict:
 
 
 def run(url: str, label: str, args) -> dict:
-    """Measures each endpoint between two measurements of the baseline, and does the whole
-    sequence `rounds` times, reporting each endpoint's median round. The machine's speed drifts
-    during a run (2 shared CPUs, a virtual machine): a ratio against the baseline measured right
-    before and right after is steadier than one against the start of the run, and the median of
-    several rounds steadier than any one of them."""
-    server = Server(url, args.workers)
+    """Measures each endpoint between two measurements of the bare Flask baseline, and does the
+    whole sequence `rounds` times, reporting each endpoint's median round. The machine's speed
+    drifts during a run (2 shared CPUs, a virtual machine): a ratio against the baseline measured
+    right before and right after is steadier than one against the start of the run, and the
+    median of several rounds steadier than any one of them. Both servers run throughout; the
+    one not being measured is idle."""
+    hello = Server("bench.hello:app", url, args.workers, "/")
+    try:
+        server = Server("app:create_app()", url, args.workers, "/healthz/live")
+    except BaseException:
+        hello.stop()
+        raise
     try:
         rows = endpoints(server.base)
+        if args.only:
+            wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+            rows = [r for r in rows if any(w in r[0] for w in wanted)]
         bodies = {}
         for name, path, headers, expected in rows:
             status, _, body = fetch(server.base, path, headers)
@@ -236,16 +265,17 @@ def run(url: str, label: str, args) -> dict:
                 raise RuntimeError(f"{name}: expected {expected}, got {status}")
             bodies[name] = len(body)
             wrk(server.base, path, headers, 2, args.connections)  # warm-up
-        _, base_path, base_headers, _ = rows[0]
+        _, hello_body = fetch(hello.base, "/", {})[::2]
+        wrk(hello.base, "/", {}, 2, args.connections)
 
         def baseline() -> dict:
-            return wrk(server.base, base_path, base_headers, args.seconds, args.connections)
+            return wrk(hello.base, "/", {}, args.seconds, args.connections)
 
         baselines = []
-        rounds: dict[str, list[dict]] = {name: [] for name, *_ in rows[1:]}
+        rounds: dict[str, list[dict]] = {name: [] for name, *_ in rows}
         for number in range(1, args.rounds + 1):
             baselines.append(baseline())
-            for name, path, headers, _ in rows[1:]:
+            for name, path, headers, _ in rows:
                 measured = wrk(server.base, path, headers, args.seconds, args.connections)
                 baselines.append(baseline())
                 around = (baselines[-2]["rps"] + baselines[-1]["rps"]) / 2 or 1
@@ -253,18 +283,20 @@ def run(url: str, label: str, args) -> dict:
                 measured["ratio"] = measured["rps"] / around
                 rounds[name].append(measured)
                 print(
-                    f"  {label}, round {number}: {name}: {measured['ratio'] * 100:.0f} %",
+                    f"  {label}, round {number}: {name}: {measured['ratio'] * 100:.0f} % "
+                    "of bare Flask",
                     file=sys.stderr,
                 )
     finally:
         server.stop()
+        hello.stop()
     results = [_median_run(runs) for runs in rounds.values()]
     mean = sum(b["rps"] for b in baselines) / len(baselines)
     summary = {
         **baselines[0],
-        "name": rows[0][0],
-        "path": base_path,
-        "bytes": bodies[rows[0][0]],
+        "name": BASELINE,
+        "path": "/ (bench/hello.py)",
+        "bytes": len(hello_body),
         "rps": mean,
         "rps_each": [b["rps"] for b in baselines],
         "ratio": 1.0,
@@ -279,58 +311,72 @@ def table(run_result: dict) -> str:
     lines = [
         f"Database: {run_result['database']} (baseline measured {len(each)} times, "
         f"{min(each):.0f}–{max(each):.0f} req/s; each ratio is the median round's, against the "
-        "baseline measured right before and after the endpoint)",
+        "baseline measured right before and after the endpoint, with the range over the rounds)",
         f"| {'endpoint':<30} | {'req/s':>8} | {'p50 ms':>7} | {'p95 ms':>7} "
-        f"| {'vs baseline':>11} |",
-        f"|{'-' * 32}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 13}|",
+        f"| {'× bare Flask':>18} | {'target':>6} |",
+        f"|{'-' * 32}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 20}|{'-' * 8}|",
     ]
     for row in run_result["results"]:
         lines.append(
             f"| {row['name']:<30} | {row['rps']:>8.0f} | {row['p50_ms']:>7.2f} | "
-            f"{row['p95_ms']:>7.2f} | {row['ratio'] * 100:>10.0f}% |"
+            f"{row['p95_ms']:>7.2f} | {_ratio(row):>18} | {_target(row)} |"
         )
     return "\n".join(lines)
 
 
-TARGETS = {  # issue 10: the ratio to the baseline each endpoint must reach
-    "/calendar/mall.ics (200)": 0.25,
+TARGETS = {  # issue 22: the ratio to bare Flask each endpoint must reach
+    "/healthz (database)": 0.85,
+    "/calendar/mall.ics (200)": 0.60,
     "/calendar/mall.ics (304)": 0.80,
-    "review queue (decided week)": 0.30,
-    "review queue (undecided week)": 0.30,
+    "public showcase /mall": 0.60,
+    "officer home /": 0.35,
+    "coordinator home /": 0.35,
+    # Issue 10 asked for 0.30 of the app's own /healthz/live, which then went through Flask and
+    # its hooks at about 0.65 of bare Flask; it is now answered in front of Flask (faster than
+    # bare Flask), so the same target is kept as its value against bare Flask.
+    "review queue (decided week)": 0.20,
+    "review queue (undecided week)": 0.20,
 }
+
+
+def _ratio(row: dict) -> str:
+    """'0.87 (0.84–0.91)': the median round's ratio and the range over the rounds."""
+    text = f"{row['ratio']:.2f}"
+    each = row.get("ratio_each", ())
+    if len(each) > 1:
+        text += f" ({min(each):.2f}–{max(each):.2f})"
+    return text
+
+
+def _target(row: dict) -> str:
+    target = TARGETS.get(row["name"])
+    return f"≥ {target:.2f}" if target is not None else ""
 
 
 def readme_table(report: dict) -> str:
     """The README's table: every database of the run side by side, with the targets."""
     runs = report["runs"]
     head = "| endpoint |" + "".join(
-        f" {r['database'].split(',')[0]} req/s | p50 / p95 ms | vs baseline |" for r in runs
+        f" {r['database'].split(',')[0]} req/s | p50 / p95 ms | × bare Flask |" for r in runs
     )
     lines = [
         f"Latest run ({report['when']}, scale {report['scale']}, gunicorn {report['workers']} "
-        f"workers, wrk {report['connections']} connections, {report.get('rounds', 1)} rounds "
-        f"of {report['seconds_per_endpoint']} s per endpoint, {report['cpus']} CPUs shared by "
-        "server and load generator. Each ratio is the median round's, against the baseline "
-        "measured right before and right after the endpoint, with the range over the rounds in "
-        "brackets; the baseline row shows the mean of its measurements):",
+        f"sync workers, wrk {report['connections']} connections, {report.get('rounds', 1)} "
+        f"rounds of {report['seconds_per_endpoint']} s per endpoint, {report['cpus']} CPUs "
+        "shared by the servers and the load generator. Each ratio is the median round's "
+        "requests/s over bare Flask's (bench/hello.py, same gunicorn settings) measured right "
+        "before and right after the endpoint, with the range over the rounds in brackets; the "
+        "baseline row shows the mean of its measurements):",
         "",
         head + " target |",
-        "|---|" + "---:|---:|---:|" * len(runs) + "---:|",
+        "|---|" + "---:|---:|---:|" * len(runs) + "---|",
     ]
     for i, row in enumerate(runs[0]["results"]):
         cells = ""
         for r in runs:
             m = r["results"][i]
-            spread = ""
-            if len(m.get("ratio_each", ())) > 1:
-                each = m["ratio_each"]
-                spread = f" ({min(each) * 100:.0f}–{max(each) * 100:.0f})"
-            cells += (
-                f" {m['rps']:.0f} | {m['p50_ms']:.1f} / {m['p95_ms']:.1f} | "
-                f"{m['ratio'] * 100:.0f} %{spread} |"
-            )
-        target = TARGETS.get(row["name"])
-        lines.append(f"| {row['name']} |{cells} {f'≥ {target * 100:.0f} %' if target else ''} |")
+            cells += f" {m['rps']:.0f} | {m['p50_ms']:.1f} / {m['p95_ms']:.1f} | {_ratio(m)} |"
+        lines.append(f"| {row['name']} |{cells} {_target(row)} |")
     return "\n".join(lines)
 
 
@@ -350,7 +396,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="per measurement")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--only", default="", help="comma-separated parts of endpoint names")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian package 'wrk'); `make bench` installs it")
@@ -367,6 +414,9 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "runs": runs,
     }
+    if args.only:  # a partial run: printed only
+        print("\n\n".join(table(r) for r in runs))
+        return
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")

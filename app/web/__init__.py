@@ -156,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # Bearer tokens only, never the session cookie: nothing to forge
+    health.init_app(app)  # GET /healthz and /healthz/live are answered in front of Flask
 
     @app.url_value_preprocessor
     def allow_uploads(endpoint: str | None, _values) -> None:
@@ -168,7 +169,10 @@ def register_blueprints(app: Flask) -> None:
     def refuse_nul_characters():
         # PostgreSQL text cannot hold a NUL character (SQLite can): one in a URL or a form
         # would reach the driver and end as a 500. No field of this app can contain one.
-        fields = request.args.items(multi=True)
+        # A NUL reaches a query string only written as %00 (or sent raw): a query string
+        # without either is not parsed here (most requests have none at all).
+        query = request.query_string
+        fields = request.args.items(multi=True) if b"%00" in query or b"\x00" in query else ()
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             fields = [
                 *fields,

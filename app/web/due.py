@@ -40,18 +40,19 @@ def _state() -> dict:
 def forget() -> None:
     if has_app_context():
         with _lock:
-            _state().clear()
+            _state().pop("note", None)
 
 
 def _next_due() -> datetime | None:
+    # The note is one tuple, read without the lock: a reader sees the old one or the new one
+    # whole, never one's time with the other's instant.
     state = _state()
-    ttl = current_app.config.get("DUE_RECHECK_SECONDS", 60)
-    with _lock:
-        if "at" in state and monotonic() - state["at"] < ttl:
-            return state["due"]
+    note = state.get("note")
+    if note is not None and monotonic() - note[0] < current_app.config["DUE_RECHECK_SECONDS"]:
+        return note[1]
     due = slot_states.next_due()
     with _lock:
-        state.update(at=monotonic(), due=due)
+        state["note"] = (monotonic(), due)
     return due
 
 

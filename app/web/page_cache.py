@@ -53,6 +53,34 @@ def data_version() -> int:
     return changes.seen(db.session, recent_will_do=not current_user.is_authenticated)
 
 
+_SIGNED_MAX = 1024
+_signed: OrderedDict = OrderedDict()
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, signed. Flask-WTF signs it anew on every request (a timestamped
+    HMAC); with WTF_CSRF_TIME_LIMIT unset the timestamp is never checked, so the token signed
+    for a session's first page is as good on its later pages, and this process keeps it. Set as
+    this request's token too: a form rendered later in the request carries the same one."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    raw = session.get(field)
+    if raw is None or config.get("WTF_CSRF_TIME_LIMIT") is not None or field in g:
+        return generate_csrf()
+    key = (current_app.secret_key, config.get("WTF_CSRF_SECRET_KEY"), raw)
+    with _lock:
+        signed = _signed.get(key)
+    if signed is None:
+        signed = generate_csrf()
+        with _lock:
+            _signed[key] = signed
+            while len(_signed) > _SIGNED_MAX:
+                _signed.popitem(last=False)
+    else:
+        setattr(g, field, signed)
+    return signed
+
+
 def cached(key: tuple, render: Callable[[], str]) -> bytes | str:
     if not current_app.config.get("PAGE_CACHE", True) or session.get("_flashes"):
         return render()
@@ -61,7 +89,7 @@ def cached(key: tuple, render: Callable[[], str]) -> bytes | str:
     pages: OrderedDict = current_app.extensions.setdefault("vitrina_pages", OrderedDict())
     # Asking a visitor's session for a token would create one (and a cookie): only signed-in
     # pages carry it.
-    token = generate_csrf().encode() if who is not None else b""
+    token = csrf_token().encode() if who is not None else b""
     with _lock:
         pieces = pages.get(full_key)
         if pieces is not None:

@@ -122,14 +122,23 @@ def _serve(page: tuple, render: Callable[[], str]) -> Response:
     return response
 
 
+_ETAGS_MAX = 1024
+_etags: dict[tuple, str] = {}
+
+
 def _etag(page: tuple) -> str:
-    material = json.dumps(
-        [
-            PAGE_VERSION,
-            page,
-            clock.today().isoformat(),
-            page_cache.data_version(),
-            str(get_locale()),
-        ]
+    # Computed once per page, day, data version and language, not once per visit.
+    key = (
+        PAGE_VERSION,
+        page,
+        clock.today().isoformat(),
+        page_cache.data_version(),
+        str(get_locale()),
     )
-    return hashlib.sha256(material.encode()).hexdigest()[:32]
+    if (etag := _etags.get(key)) is None:
+        material = json.dumps(list(key))
+        etag = hashlib.sha256(material.encode()).hexdigest()[:32]
+        if len(_etags) >= _ETAGS_MAX:  # older days and versions are never asked for again
+            _etags.clear()
+        _etags[key] = etag
+    return etag
