@@ -333,6 +333,36 @@ def test_officer_nominates_from_the_page_and_sees_the_list(client, db, w, backen
     assert "Se enviaron 1 nominaciones" in response.get_data(as_text=True)
 
 
+def test_the_notice_shows_in_the_row_acted_on(client, db, w):
+    """On a phone the list is long: the confirmation appears in the row the finger pressed,
+    not at the top of the page."""
+    import re
+
+    people = [
+        person(w, rut, business_name=f"Negocio {rut[:2]}") for rut in ("12345678-5", "11111111-1")
+    ]
+    w["slot"].allocations[0].stands = 3
+    db.session.commit()
+    login(client, "melipilla@example.com")
+    url = f"/nominations/{w['slot'].id}/{w['melipilla'].id}"
+    for e in people:
+        _post(client, f"{url}/nominate", {"entrepreneur_id": e.id}, htmx=True)
+    second = db.session.execute(
+        select(Nomination).where(Nomination.entrepreneur_id == people[1].id)
+    ).scalar_one()
+    html = _post(
+        client, f"/nominations/n/{second.id}/move", {"direction": "up"}, htmx=True
+    ).get_data(as_text=True)
+    row = re.search(rf'<li id="nomination-{second.id}".*?</li>', html, re.S).group(0)
+    assert "Se movió a «Negocio 11»." in row
+    assert html.count("Se movió a") == 1  # not also on top
+    html = _post(
+        client, f"/nominations/n/{second.id}/reserve", {"to": "reserve"}, htmx=True
+    ).get_data(as_text=True)
+    row = re.search(rf'<li id="nomination-{second.id}".*?</li>', html, re.S).group(0)
+    assert "«Negocio 11» pasó a la reserva." in row
+
+
 @pytest.mark.db
 def test_a_refused_nomination_shows_why_in_place_with_409(app, client, db, w, backend):
     e = person(w, "12345678-5")

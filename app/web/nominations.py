@@ -51,7 +51,9 @@ def index():
     )
 
 
-def _context(slot, commune, stands, *, error: str | None = None, notice: str = "") -> dict:
+def _context(
+    slot, commune, stands, *, error: str | None = None, notice: str = "", acted: int | None = None
+) -> dict:
     user = actor()
     listing = nominations.commune_list(slot, commune.id)
     return {
@@ -65,12 +67,23 @@ def _context(slot, commune, stands, *, error: str | None = None, notice: str = "
         "can": lambda n, name: nomination_states.can(n, name, user),
         "error": error,
         "notice": notice,
+        # The nomination just acted on: its notice shows in its row, where the finger is.
+        "acted": acted,
     }
 
 
-def _panel(slot, commune, stands, *, error: str | None = None, notice: str = "", status: int = 200):
+def _panel(
+    slot,
+    commune,
+    stands,
+    *,
+    error: str | None = None,
+    notice: str = "",
+    acted: int | None = None,
+    status: int = 200,
+):
     """The list after an action: the fragment for htmx, else the whole page (or a redirect)."""
-    context = _context(slot, commune, stands, error=error, notice=notice)
+    context = _context(slot, commune, stands, error=error, notice=notice, acted=acted)
     if is_htmx():
         response = render_template("nominations/_panel.html", **context)
         if status < 400:
@@ -130,6 +143,13 @@ def candidates(slot_id: int, commune_id: int):
     )
 
 
+def _done(slot, commune, stands, result: str | tuple[str, int] | None):
+    """The list after a change: the action's notice, in the row it acted on when it names one
+    (a withdrawn nomination leaves the list: its notice goes on top)."""
+    notice, acted = result if isinstance(result, tuple) else (result or "", None)
+    return _panel(slot, commune, stands, notice=notice, acted=acted)
+
+
 def _on_list(slot_id: int, commune_id: int, action) -> object:
     """Runs ``action(slot, commune, user)`` on a commune's list and answers with the list: the
     notice the action returns, or why it was refused (in place, with the error's status)."""
@@ -142,7 +162,7 @@ def _on_list(slot_id: int, commune_id: int, action) -> object:
 
     return actions.run(
         lambda: action(slot, commune, user),
-        done=lambda notice: _panel(slot, commune, stands, notice=notice or ""),
+        done=lambda result: _done(slot, commune, stands, result),
         refused=refused,
     )
 
@@ -159,8 +179,8 @@ def nominate(slot_id: int, commune_id: int):
         )
         name = nomination.entrepreneur.business_name
         if nomination.is_reserve:
-            return _("Se agregó a «%(name)s» a la reserva.", name=name)
-        return _("Se agregó a «%(name)s» a la lista titular.", name=name)
+            return _("Se agregó a «%(name)s» a la reserva.", name=name), nomination.id
+        return _("Se agregó a «%(name)s» a la lista titular.", name=name), nomination.id
 
     return _on_list(slot_id, commune_id, action)
 
@@ -205,6 +225,9 @@ def move(nomination_id: int):
             nominations.move_to(nomination, form.place.data, by=user)
         else:
             nominations.move(nomination, form.direction.data, by=user)
+        return _(
+            "Se movió a «%(name)s».", name=nomination.entrepreneur.business_name
+        ), nomination.id
 
     return _nomination_action(nomination_id, action)
 
@@ -217,6 +240,10 @@ def reserve(nomination_id: int):
         if form.to.data not in ("main", "reserve"):
             raise Invalid(_("Lista no válida."))
         nominations.set_reserve(nomination, form.to.data == "reserve", by=user)
+        name = nomination.entrepreneur.business_name
+        if nomination.is_reserve:
+            return _("«%(name)s» pasó a la reserva.", name=name), nomination.id
+        return _("«%(name)s» pasó a titulares.", name=name), nomination.id
 
     return _nomination_action(nomination_id, action)
 

@@ -65,7 +65,10 @@ def test_officer_searches_the_registry_and_nominates(live_server, browser, width
     candidate.get_by_role("button", name=f"Nominar: {name}").click()
     notice = page.get_by_text(f"Se agregó a «{name}» a la lista titular.")
     notice.wait_for()
-    assert page.locator("ol.is-main").get_by_text(name).is_visible()
+    assert page.locator("ol.is-main").get_by_role("link", name=name).is_visible()
+    # The confirmation is in the row just added, where the finger is on a phone.
+    row = page.locator("ol.is-main li.nomination", has=page.get_by_role("link", name=name))
+    assert row.get_by_test_id("row-notice").is_visible()
     screenshot(page, f"nominations-list-{suffix}")
     page.locator("ol.is-main a", has_text=name).first.click()
     page.wait_for_url(re.compile(r".*/registry/\d+$"))
