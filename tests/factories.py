@@ -140,6 +140,22 @@ def make_program_world(app, *, plan: bool = True) -> dict:
     return world
 
 
+def rule_of(program: Program, **changes) -> dict:
+    """A program's week rule as update_rule takes it, with `changes` applied."""
+    values = dict(
+        mode=program.mode,
+        week_rule=program.week_rule,
+        week_rule_n=program.week_rule_n,
+        week_rule_weekday=program.week_rule_weekday,
+        week_start_weekday=program.week_start_weekday,
+        week_length_days=program.week_length_days,
+        nominations_close_days=program.nominations_close_days,
+        max_weeks_per_entrepreneur_year=program.max_weeks_per_entrepreneur_year,
+    )
+    values.update(changes)
+    return values
+
+
 # --- registry and nominations ---------------------------------------------------------------
 
 BEFORE_DEADLINE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)

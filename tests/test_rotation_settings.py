@@ -11,27 +11,12 @@ from app.domain import rotation, rotation_settings
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.models import AllocationMode, AuditEvent, CommuneUnavailability, SlotState, WeekRule
 from tests.conftest import csrf_token, login
-from tests.factories import make_program_world
+from tests.factories import make_program_world, rule_of
 
 
 @pytest.fixture
 def world(app, db):
     return make_program_world(app)
-
-
-def rule(program, **changes):
-    values = dict(
-        mode=program.mode,
-        week_rule=program.week_rule,
-        week_rule_n=program.week_rule_n,
-        week_rule_weekday=program.week_rule_weekday,
-        week_start_weekday=program.week_start_weekday,
-        week_length_days=program.week_length_days,
-        nominations_close_days=program.nominations_close_days,
-        max_weeks_per_entrepreneur_year=program.max_weeks_per_entrepreneur_year,
-    )
-    values.update(changes)
-    return values
 
 
 @pytest.mark.db
@@ -41,7 +26,7 @@ def test_changing_the_rule_moves_planned_weeks_and_their_deadlines(world, db, ba
     results = rotation_settings.update_rule(
         program,
         by=coordinator,
-        **rule(
+        **rule_of(
             program,
             week_rule=WeekRule.WEEK_OF_NTH_WEEKDAY,
             week_rule_n=1,
@@ -66,14 +51,16 @@ def test_mode_cannot_change_once_a_week_is_under_way(world, db):
     program.slots[0].state = SlotState.NOMINATIONS_OPEN
     with pytest.raises(Conflict, match="modo de reparto"):
         rotation_settings.update_rule(
-            program, by=world["users"]["coordinator"], **rule(program, mode=AllocationMode.SHARED)
+            program,
+            by=world["users"]["coordinator"],
+            **rule_of(program, mode=AllocationMode.SHARED),
         )
 
 
 def test_only_coordinators_change_rules_and_weights(world, db):
     program = world["program"]
     with pytest.raises(NotAllowed):
-        rotation_settings.update_rule(program, by=world["users"]["officer"], **rule(program))
+        rotation_settings.update_rule(program, by=world["users"]["officer"], **rule_of(program))
     with pytest.raises(NotAllowed):
         rotation_settings.set_weights({world["communes"][0].id: "2"}, by=world["users"]["viewer"])
 

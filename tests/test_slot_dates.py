@@ -13,7 +13,7 @@ from app.domain import rotation, rotation_settings, slot_states
 from app.domain.errors import Conflict
 from app.models import AuditEvent, Program, Slot, WeekRule
 from tests.conftest import csrf_token, login
-from tests.factories import make_program_world
+from tests.factories import make_program_world, rule_of
 
 
 @pytest.fixture
@@ -23,21 +23,6 @@ def world(app, db):
 
 def month(program: Program, number: int) -> Slot:
     return next(s for s in program.slots if s.month == number)
-
-
-def rule(program: Program, **changes) -> dict:
-    values = dict(
-        mode=program.mode,
-        week_rule=program.week_rule,
-        week_rule_n=program.week_rule_n,
-        week_rule_weekday=program.week_rule_weekday,
-        week_start_weekday=program.week_start_weekday,
-        week_length_days=program.week_length_days,
-        nominations_close_days=program.nominations_close_days,
-        max_weeks_per_entrepreneur_year=program.max_weeks_per_entrepreneur_year,
-    )
-    values.update(changes)
-    return values
 
 
 @pytest.mark.db
@@ -130,7 +115,9 @@ def test_the_rule_leaves_a_week_where_it_is_rather_than_cross_one_moved_by_hand(
     results = rotation_settings.update_rule(
         program,
         by=coordinator,
-        **rule(program, week_rule=WeekRule.WEEK_OF_NTH_WEEKDAY, week_rule_n=1, week_rule_weekday=5),
+        **rule_of(
+            program, week_rule=WeekRule.WEEK_OF_NTH_WEEKDAY, week_rule_n=1, week_rule_weekday=5
+        ),
     )
     db.session.commit()
     assert (april, "overlap") in results[0].kept and (march, "manual") in results[0].kept
@@ -144,7 +131,9 @@ def test_a_rule_change_may_move_a_week_over_where_its_neighbour_was(world, db, b
     rotation_settings.update_rule(
         program,
         by=coordinator,
-        **rule(program, week_rule=WeekRule.WEEK_OF_NTH_WEEKDAY, week_rule_n=1, week_rule_weekday=5),
+        **rule_of(
+            program, week_rule=WeekRule.WEEK_OF_NTH_WEEKDAY, week_rule_n=1, week_rule_weekday=5
+        ),
     )
     db.session.commit()
     may = month(program, 5)
@@ -154,7 +143,7 @@ def test_a_rule_change_may_move_a_week_over_where_its_neighbour_was(world, db, b
     rotation_settings.update_rule(
         program,
         by=coordinator,
-        **rule(program, week_rule=WeekRule.LAST_FULL_WEEK, week_start_weekday=4),
+        **rule_of(program, week_rule=WeekRule.LAST_FULL_WEEK, week_start_weekday=4),
     )
     db.session.commit()
     april = month(program, 4)
