@@ -497,11 +497,7 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
     """Moves a nomination one place up or down within its list (main or reserve)."""
     if direction not in ("up", "down"):
         raise Invalid(_("Dirección no válida."))
-    _require_commune_actor(by, nomination.commune_id)
-    _require_open(nomination.slot, now)
-    if nomination.state not in S.PROPOSED:  # the mall has not decided yet, as the page shows
-        raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
-    rows = renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
+    rows = _reorderable(nomination, by=by, now=now)
     index = rows.index(nomination)
     # It trades places with the nearest undecided one: the mall's decisions (an approval, the
     # waiting list's order) stay where they are.
@@ -518,12 +514,26 @@ def move(nomination: Nomination, direction: str, *, by: User, now: datetime | No
         return
     rows[index].position, rows[other].position = rows[other].position, rows[index].position
     db.session.flush()
+    _record_reorder(nomination, index, other, by=by)
+
+
+def _reorderable(nomination: Nomination, *, by: User, now: datetime | None) -> list[Nomination]:
+    """The nomination's list, numbered 0, 1, 2 …, once it may be reordered: by its commune,
+    while the list is open, and only while the mall has not decided it (as the page shows)."""
+    _require_commune_actor(by, nomination.commune_id)
+    _require_open(nomination.slot, now)
+    if nomination.state not in S.PROPOSED:
+        raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
+    return renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
+
+
+def _record_reorder(nomination: Nomination, before: int, after: int, *, by: User) -> None:
     audit.record(
         "nomination.reorder",
         nomination,
         actor=by,
-        before={"position": index},
-        after={"position": other},
+        before={"position": before},
+        after={"position": after},
         slot_id=nomination.slot_id,
         commune_id=nomination.commune_id,
         entrepreneur_id=nomination.entrepreneur_id,
@@ -534,11 +544,7 @@ def move_to(nomination: Nomination, place: int, *, by: User, now: datetime | Non
     """Moves a nomination to ``place`` (1 = first) of its list in one step: on a phone, taking
     the tenth to the top is one tap, not nine. The mall's decisions stay where they are; the
     undecided ones shift around them."""
-    _require_commune_actor(by, nomination.commune_id)
-    _require_open(nomination.slot, now)
-    if nomination.state not in S.PROPOSED:
-        raise Conflict(_("Solo se reordenan las nominaciones aún no resueltas."))
-    rows = renumber(nomination.slot, nomination.commune_id, nomination.is_reserve)
+    rows = _reorderable(nomination, by=by, now=now)
     index = rows.index(nomination)
     target = min(max(place - 1, 0), len(rows) - 1)
     free = [i for i, row in enumerate(rows) if row.state in S.PROPOSED]
@@ -554,16 +560,7 @@ def move_to(nomination: Nomination, place: int, *, by: User, now: datetime | Non
     db.session.flush()
     new_index = free[k]
     if new_index != index:
-        audit.record(
-            "nomination.reorder",
-            nomination,
-            actor=by,
-            before={"position": index},
-            after={"position": new_index},
-            slot_id=nomination.slot_id,
-            commune_id=nomination.commune_id,
-            entrepreneur_id=nomination.entrepreneur_id,
-        )
+        _record_reorder(nomination, index, new_index, by=by)
 
 
 def set_reserve(
