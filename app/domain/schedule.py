@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.domain import policy
+from app.domain.errors import NotFound
 from app.extensions import db
 from app.models import Slot, SlotAllocation, SlotState, User
+
+
+def get_week(slot_id: int) -> Slot:
+    """One week with its communes (the public week page, its roster and poster)."""
+    slot = db.session.execute(
+        select(Slot)
+        .where(Slot.id == slot_id)
+        .options(selectinload(Slot.allocations).joinedload(SlotAllocation.commune))
+    ).scalar_one_or_none()
+    if slot is None:
+        raise NotFound(_("No existe esa semana."))
+    return slot
 
 
 def upcoming_slots(user: User, *, today: date, limit: int = 6) -> list[Slot]:

@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.http import is_resource_modified
 
 from app import database
 from app.calendars import feeds, tokens
-from app.domain import policy, showcase
+from app.domain import policy, schedule, showcase
 from app.domain.errors import NotFound
 from app.extensions import db
 from app.i18n import fmt_week
@@ -31,7 +31,6 @@ from app.models import (
     Entrepreneur,
     Role,
     Slot,
-    SlotAllocation,
     SlotState,
 )
 from app.web.access import actor, public, roles, staff
@@ -373,21 +372,10 @@ def revoke_entrepreneur_token(entrepreneur_id: int):
 # --- one week's public page ----------------------------------------------------------------
 
 
-def _slot_or_404(slot_id: int) -> Slot:
-    slot = db.session.execute(
-        select(Slot)
-        .where(Slot.id == slot_id)
-        .options(selectinload(Slot.allocations).joinedload(SlotAllocation.commune))
-    ).scalar_one_or_none()
-    if slot is None:
-        raise NotFound(_("No existe esa semana."))
-    return slot
-
-
 @bp.route("/weeks/<int:slot_id>")
 @public
 def week(slot_id: int):
-    slot = _slot_or_404(slot_id)
+    slot = schedule.get_week(slot_id)
     return render_template(
         "calendars/week.html",
         slot=slot,

@@ -8,16 +8,14 @@ from dataclasses import dataclass
 import segno
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app import clock
-from app.domain import exports, reports, showcase
+from app.domain import exports, reports, schedule, showcase
 from app.domain import stands as stand_ops
-from app.domain.errors import Invalid, NotFound
+from app.domain.errors import Invalid
 from app.extensions import db
 from app.i18n import current_lang, fmt_date
-from app.models import Commune, Role, Slot, SlotAllocation
+from app.models import Commune, Role
 from app.web import params
 from app.web.access import actor, roles, staff
 
@@ -244,21 +242,10 @@ def _charts(report: reports.Report) -> list[Chart]:
 # --- a week's printables --------------------------------------------------------------------
 
 
-def _slot_or_404(slot_id: int) -> Slot:
-    slot = db.session.execute(
-        select(Slot)
-        .where(Slot.id == slot_id)
-        .options(selectinload(Slot.allocations).joinedload(SlotAllocation.commune))
-    ).scalar_one_or_none()
-    if slot is None:
-        raise NotFound(_("No existe esa semana."))
-    return slot
-
-
 @bp.route("/weeks/<int:slot_id>/roster")
 @staff
 def roster(slot_id: int):
-    slot = _slot_or_404(slot_id)
+    slot = schedule.get_week(slot_id)
     lines = reports.roster(slot, actor())
     return render_template(
         "reports/roster.html",
@@ -273,7 +260,7 @@ def roster(slot_id: int):
 @bp.route("/weeks/<int:slot_id>/roster.<any(csv, xlsx):fmt>")
 @staff
 def roster_export(slot_id: int, fmt: str):
-    slot = _slot_or_404(slot_id)
+    slot = schedule.get_week(slot_id)
     table = reports.roster_table(slot, reports.roster(slot, actor()))
     return _file(table, f"vitrina-{table.name}", fmt)
 
@@ -282,7 +269,7 @@ def roster_export(slot_id: int, fmt: str):
 @staff
 def poster(slot_id: int):
     """Only what the public week page shows: consenting entrepreneurs of a published roster."""
-    slot = _slot_or_404(slot_id)
+    slot = schedule.get_week(slot_id)
     stands = showcase.public_stands([slot.id]).get(slot.id, [])
     venue = showcase.venue_of(slot) if stands else None
     public_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
