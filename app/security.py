@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import threading
 import time
-from collections import OrderedDict
 
 from argon2 import PasswordHasher
 from flask import Flask, Response, current_app, request
@@ -14,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
 
+from app import caches
 from app.extensions import db, login_manager
 
 CSP = "; ".join(
@@ -54,23 +53,16 @@ class CookieSessions(SecureCookieSessionInterface):
     the same string is taken at its word until it is older than the session lifetime, exactly
     as a fresh verification would decide. Only sessions of plain values (the sign-in and the
     CSRF token) are remembered; one holding lists (flashed messages) is decoded every time,
-    so that no request can change what the next one reads."""
+    so that no request can change what the next one reads. Both are kept by the keys that
+    signed them (app/caches.py): a key rotated in place is picked up at once."""
 
-    _REMEMBERED = 1024  # cookies; a few hundred bytes each
-
-    def __init__(self) -> None:
-        self._serializer: tuple[tuple, URLSafeTimedSerializer | None] | None = None
-        self._verified: OrderedDict[str, tuple[float, dict]] = OrderedDict()
-        self._lock = threading.Lock()
+    def _keys(self, app: Flask) -> tuple:
+        return (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        cached = self._serializer
-        if cached is None or cached[0] != keys:  # a key rotated in place is picked up
-            with self._lock:
-                self._verified.clear()
-                cached = self._serializer = (keys, super().get_signing_serializer(app))
-        return cached[1]
+        return caches.SESSION_SIGNERS.get_or_build(
+            self._keys(app), lambda: super(CookieSessions, self).get_signing_serializer(app)
+        )
 
     def open_session(self, app: Flask, request) -> SecureCookieSession | None:
         value = request.cookies.get(self.get_cookie_name(app))
@@ -80,8 +72,8 @@ class CookieSessions(SecureCookieSessionInterface):
         if not value:
             return self.session_class()  # nothing to verify
         max_age = app.permanent_session_lifetime.total_seconds()
-        with self._lock:
-            known = self._verified.get(value)
+        remembered = (self._keys(app), value)
+        known = caches.VERIFIED_COOKIES.get(remembered)
         if known is not None and time.time() - known[0] <= max_age:
             return self.session_class(known[1])  # a copy: the session may change it
         try:
@@ -89,10 +81,7 @@ class CookieSessions(SecureCookieSessionInterface):
         except BadSignature:
             return self.session_class()
         if all(isinstance(v, _PLAIN) for v in data.values()):
-            with self._lock:
-                self._verified[value] = (signed_at.timestamp(), dict(data))
-                while len(self._verified) > self._REMEMBERED:
-                    self._verified.popitem(last=False)
+            caches.VERIFIED_COOKIES.put(remembered, (signed_at.timestamp(), dict(data)))
         return self.session_class(data)
 
     def save_session(self, app: Flask, session, response: Response) -> None:

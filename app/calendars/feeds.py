@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app import clock
+from app import caches, clock
 from app.calendars.builder import (
     AllDay,
     CalendarInfo,
@@ -38,7 +38,6 @@ from app.calendars.builder import (
     Span,
     to_bytes,
 )
-from app.domain import changes
 from app.domain.roster import (
     is_on_published_roster,
     on_published_roster,
@@ -105,10 +104,7 @@ class FeedVersion:
 def mall_feed(locale: str = FEED_LOCALE) -> Feed:
     # The same for every request (one language per feed): built once per app, so a polling
     # client's revalidation does not translate and route it again.
-    cache = current_app.extensions.setdefault("vitrina_feed_descriptors", {})
-    if (feed := cache.get(("mall", locale))) is None:
-        feed = cache[("mall", locale)] = _mall_feed(locale)
-    return feed
+    return caches.FEED_DESCRIPTORS.get_or_build(("mall", locale), lambda: _mall_feed(locale))
 
 
 def _mall_feed(locale: str) -> Feed:
@@ -287,10 +283,9 @@ def version(feed: Feed) -> FeedVersion:
     or the grace period show by the next day.
     """
     today = clock.today()
-    data_version, changed_at = changes.recent(db.session)
+    data_version, changed_at = caches.recent_data_version(db.session)
     key = (feed.key, today, data_version, changed_at)
-    versions = current_app.extensions.setdefault("vitrina_feed_versions", {})
-    if (known := versions.get(key)) is not None:
+    if (known := caches.FEED_VERSIONS.get(key)) is not None:
         return known
     midnight = datetime.combine(today, time(0), tzinfo=clock.VENUE_TZ).astimezone(UTC)
     material = json.dumps(
@@ -299,10 +294,7 @@ def version(feed: Feed) -> FeedVersion:
     etag = hashlib.sha256(material.encode()).hexdigest()[:32]
     last_modified = max(changed_at, midnight) if changed_at else midnight
     found = FeedVersion(etag=etag, last_modified=last_modified.replace(microsecond=0))
-    if len(versions) > 1024:  # old versions and days are never asked for again
-        versions.clear()
-    versions[key] = found
-    return found
+    return caches.FEED_VERSIONS.put(key, found)
 
 
 # --- the build -----------------------------------------------------------------------------

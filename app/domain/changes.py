@@ -6,10 +6,8 @@ A listener on every flush, rather than a call in each domain function: a change 
 
 from __future__ import annotations
 
-import threading
-from time import monotonic
+from collections.abc import Callable
 
-from flask import current_app
 from sqlalchemy import Delete, Insert, Select, Update, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -113,14 +111,14 @@ def note(session: Session, version: int | None) -> None:
     session.info[_SEEN] = version or 0
 
 
-def seen(session: Session, *, recent_will_do: bool = False) -> int:
-    """The version this session read first, reading it now if it has not yet (`recent_will_do`:
-    the process's recent read is enough, see recent()). Read once per request and before the data:
-    a page is then never filed under a newer version than the data it shows (at worst under an
-    older one, which only costs a rebuild)."""
+def seen(session: Session, *, read: Callable[[Session], tuple[int, object]] = current) -> int:
+    """The version this session read first, reading it now if it has not yet (`read`: how; the
+    web's caches pass a read of the process's recent note, app/caches.py). Read once per request
+    and before the data: a page is then never filed under a newer version than the data it shows
+    (at worst under an older one, which only costs a rebuild)."""
     version = session.info.get(_SEEN)
     if version is None:
-        version = recent(session)[0] if recent_will_do else current(session)[0]
+        version = read(session)[0]
         note(session, version)
     return version
 
@@ -130,28 +128,3 @@ def _forget(session: Session, _previous_transaction) -> None:
     # A rolled-back flush may have moved the version this session noted; the number will be
     # used again by the next real change.
     session.info.pop(_SEEN, None)
-
-
-_recent_lock = threading.Lock()
-
-
-def recent(session: Session) -> tuple[int, object]:
-    """The data version as this process read it at most FEED_VERSION_TTL seconds ago.
-
-    For what anyone may see and is told may be stale anyway (feeds: max-age 15 minutes, public
-    pages: a minute): a version a second or two old lets the storm of revalidations and visits
-    skip the database entirely. Signed-in pages use seen() instead: exact, and free with the
-    sign-in lookup.
-    """
-    ttl = current_app.config.get("FEED_VERSION_TTL", 0)
-    if ttl <= 0:
-        return current(session)
-    cache = current_app.extensions.setdefault("vitrina_data_version", {})
-    now = monotonic()
-    with _recent_lock:
-        if cache and now - cache["at"] < ttl:
-            return cache["value"]
-    value = current(session)
-    with _recent_lock:
-        cache.update(at=now, value=value)
-    return value

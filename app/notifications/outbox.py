@@ -13,8 +13,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy import or_, select, update
+from werkzeug.routing import MapAdapter
 
-from app import clock
+from app import caches, clock
 from app.extensions import db
 from app.models import OutboxMessage, OutboxState
 
@@ -33,14 +34,15 @@ def absolute_url(endpoint: str, **values) -> str:
     request (the clock's changes, from the worker). Built with a URL adapter bound once to
     PUBLIC_BASE_URL: a bulk approval writing 150 messages builds 150 links, not 150 requests."""
     base = current_app.config["PUBLIC_BASE_URL"]
-    adapters = current_app.extensions.setdefault("vitrina_mail_urls", {})
-    adapter = adapters.get(base)
-    if adapter is None:
-        parts = urlsplit(base)
-        adapter = adapters[base] = current_app.url_map.bind(
-            parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "http"
-        )
+    adapter = caches.MAIL_URL_ADAPTERS.get_or_build(base, lambda: _adapter(base))
     return adapter.build(endpoint, values, force_external=True)
+
+
+def _adapter(base: str) -> MapAdapter:
+    parts = urlsplit(base)
+    return current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "http"
+    )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
@@ -19,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 from werkzeug.http import is_resource_modified
 
-from app import database
+from app import caches, database
 from app.calendars import feeds, tokens
 from app.domain import policy, schedule, showcase
 from app.domain.errors import NotFound
@@ -91,27 +89,11 @@ def _install_log_filter(_state) -> None:
 # --- feeds ---------------------------------------------------------------------------------
 
 
-# Built feeds by ETag, per app. The tag names the data version, the day and the feed, so a
-# cached body can never be stale: any change moves the version and misses. Most clients (Google
-# Calendar among them) poll without If-None-Match, so they are served from here.
-_BODIES_MAX = 64
-_bodies_lock = threading.Lock()
-
-
 def _body(feed: feeds.Feed, etag: str) -> bytes:
-    bodies: OrderedDict[str, bytes] = current_app.extensions.setdefault(
-        "vitrina_feed_bodies", OrderedDict()
-    )
-    with _bodies_lock:
-        if (body := bodies.get(etag)) is not None:
-            bodies.move_to_end(etag)
-            return body
-    body = feeds.build(feed)
-    with _bodies_lock:
-        bodies[etag] = body
-        while len(bodies) > _BODIES_MAX:
-            bodies.popitem(last=False)
-    return body
+    # Built feeds by ETag. The tag names the data version, the day and the feed, so a kept body
+    # can never be stale: any change moves the version and misses. Most clients (Google Calendar
+    # among them) poll without If-None-Match, so they are served from here.
+    return caches.FEED_BODIES.get_or_build(etag, lambda: feeds.build(feed))
 
 
 def _serve(feed: feeds.Feed, *, private: bool, filename: str, attachment: bool = False):

@@ -12,48 +12,29 @@ week with a new deadline) is seen within that time.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
-from time import monotonic
 
-from flask import Flask, current_app, has_app_context, request
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from app import clock, database
+from app import caches, clock, database
 from app.domain import slot_states
 from app.extensions import db
 from app.models import Slot
 
 log = logging.getLogger(__name__)
-_KEY = "vitrina_next_due"
-_lock = threading.Lock()
 # Requests that never show a week's state: no catch-up for them.
 _SKIP = frozenset({"static", "health.healthz", "health.live"})
 
 
-def _state() -> dict:
-    return current_app.extensions.setdefault(_KEY, {})
-
-
 def forget() -> None:
-    if has_app_context():
-        with _lock:
-            _state().pop("note", None)
+    caches.NEXT_DUE.forget()
 
 
 def _next_due() -> datetime | None:
-    # The note is one tuple, read without the lock: a reader sees the old one or the new one
-    # whole, never one's time with the other's instant.
-    state = _state()
-    note = state.get("note")
-    if note is not None and monotonic() - note[0] < current_app.config["DUE_RECHECK_SECONDS"]:
-        return note[1]
-    due = slot_states.next_due()
-    with _lock:
-        state["note"] = (monotonic(), due)
-    return due
+    return caches.NEXT_DUE.get(slot_states.next_due)
 
 
 def catch_up() -> None:

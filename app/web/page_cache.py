@@ -12,8 +12,6 @@ carries flashed messages is never served from or stored in the cache.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
 from flask import current_app, g, session
@@ -21,12 +19,9 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from app import clock
+from app import caches, clock
 from app.domain import changes
 from app.extensions import db
-
-_MAX_PAGES = 128
-_lock = threading.Lock()
 
 
 def viewer() -> tuple | None:
@@ -49,12 +44,11 @@ def data_version() -> int:
     """The version a page is built from. Signed in: exact, and usually already read by the
     sign-in lookup (app/security.py) in the same round trip. Visitors: what anyone may see,
     and public pages may be a minute old in any shared cache anyway, so a version read a second
-    or two ago by this process will do (changes.recent): a visit then costs no query at all."""
-    return changes.seen(db.session, recent_will_do=not current_user.is_authenticated)
-
-
-_SIGNED_MAX = 1024
-_signed: OrderedDict = OrderedDict()
+    or two ago by this process will do (caches.recent_data_version): a visit then costs no query
+    at all."""
+    if current_user.is_authenticated:
+        return changes.seen(db.session)
+    return changes.seen(db.session, read=caches.recent_data_version)
 
 
 def csrf_token() -> str:
@@ -68,16 +62,10 @@ def csrf_token() -> str:
     if raw is None or config.get("WTF_CSRF_TIME_LIMIT") is not None or field in g:
         return generate_csrf()
     key = (current_app.secret_key, config.get("WTF_CSRF_SECRET_KEY"), raw)
-    with _lock:
-        signed = _signed.get(key)
+    signed = caches.CSRF_TOKENS.get(key)
     if signed is None:
-        signed = generate_csrf()
-        with _lock:
-            _signed[key] = signed
-            while len(_signed) > _SIGNED_MAX:
-                _signed.popitem(last=False)
-    else:
-        setattr(g, field, signed)
+        return caches.CSRF_TOKENS.put(key, generate_csrf())
+    setattr(g, field, signed)
     return signed
 
 
@@ -86,20 +74,12 @@ def cached(key: tuple, render: Callable[[], str]) -> bytes | str:
         return render()
     who = viewer()
     full_key = (data_version(), clock.today(), str(get_locale()), who, *key)
-    pages: OrderedDict = current_app.extensions.setdefault("vitrina_pages", OrderedDict())
     # Asking a visitor's session for a token would create one (and a cookie): only signed-in
     # pages carry it.
     token = csrf_token().encode() if who is not None else b""
-    with _lock:
-        pieces = pages.get(full_key)
-        if pieces is not None:
-            pages.move_to_end(full_key)
+    pieces = caches.PAGES.get(full_key)
     if pieces is None:
         g.shared_page = True  # base.html leaves out what only this request has (its query)
         page = render().encode()
-        pieces = tuple(page.split(token)) if token else (page,)
-        with _lock:
-            pages[full_key] = pieces
-            while len(pages) > _MAX_PAGES:
-                pages.popitem(last=False)
+        pieces = caches.PAGES.put(full_key, tuple(page.split(token)) if token else (page,))
     return token.join(pieces)

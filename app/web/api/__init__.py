@@ -24,7 +24,7 @@ from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import is_resource_modified
 
-from app import clock
+from app import caches, clock
 from app.domain import api_tokens, changes, policy
 from app.domain.errors import DomainError, Invalid
 from app.extensions import db, limiter
@@ -242,7 +242,7 @@ def actor() -> User:
 def etag_for(key: tuple) -> str:
     """From the data version (moved by any change a public answer could show), the venue's
     date (which week is "now") and the request itself."""
-    version = changes.seen(db.session, recent_will_do=True)
+    version = changes.seen(db.session, read=caches.recent_data_version)
     material = json.dumps(
         [VERSION, key, request.full_path, clock.today().isoformat(), version], default=str
     )
