@@ -112,9 +112,7 @@ def test_each_app_has_its_own_caches(two_apps):
         assert caches.PAGES.get("page") is None
 
 
-def test_a_recent_value_is_read_again_after_its_lifetime_or_when_forgotten(
-    two_apps, monkeypatch
-):
+def test_a_recent_value_is_read_again_after_its_lifetime_or_when_forgotten(two_apps, monkeypatch):
     app = two_apps[0]
     now = [1000.0]
     monkeypatch.setattr(caches, "monotonic", lambda: now[0])
