@@ -164,6 +164,7 @@ class Recent:
 PAGES = Lru("pages", 128)  # whole pages (app/web/page_cache.py); up to ~150 KB each
 FEED_BODIES = Lru("feed_bodies", 64)  # built iCalendar files by ETag (app/web/calendars.py)
 FEED_VERSIONS = Lru("feed_versions", 1024)  # a feed's ETag and Last-Modified (feeds.version)
+PAGE_ETAGS = Lru("page_etags", 1024)  # visitors' pages' ETags (app/web/showcase.py)
 
 # Rule 2: re-read after a lifetime.
 DATA_VERSION = Recent("data_version", "FEED_VERSION_TTL")  # for what visitors see
@@ -180,6 +181,7 @@ ALL = (
     PAGES,
     FEED_BODIES,
     FEED_VERSIONS,
+    PAGE_ETAGS,
     DATA_VERSION,
     NEXT_DUE,
     FEED_DESCRIPTORS,

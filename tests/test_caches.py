@@ -20,6 +20,13 @@ PURE_MEMOS = {
     ("domain/text_limits.py", "_limited"),  # a mapped class's column lengths
     ("security.py", "_user_statement"),  # a statement object, built once
 }
+# Module-level collections that are registries filled at import, not caches.
+REGISTRIES = {
+    ("domain/transitions.py", "_MACHINES"),  # each stateful model's state machine
+    ("domain/transitions.py", "_LISTENERS"),  # who hears a transition
+    ("domain/audit.py", "_listeners"),  # who hears an audit event
+    ("domain/csv_import.py", "_HEADER_INDEX"),  # column names, filled by a loop at import
+}
 # Where the clock measures something other than a cache's age.
 MONOTONIC_ELSEWHERE = {"database.py"}  # how long a pooled connection has been idle
 
@@ -38,6 +45,23 @@ def test_every_process_local_cache_is_declared_in_the_cache_module():
         if name == "caches.py":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:  # an empty dict, list or set the module fills as it runs
+            value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+            empty = (
+                (isinstance(value, ast.Dict) and not value.keys)
+                or (isinstance(value, ast.List | ast.Set) and not value.elts)
+                or (
+                    isinstance(value, ast.Call)
+                    and _decorator_name(value) in ("dict", "list", "set")
+                    and not value.args
+                    and not value.keywords
+                )
+            )
+            if empty:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name) and (name, target.id) not in REGISTRIES:
+                        found.append(f"{name}: module-level {target.id}")
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and node.id == "OrderedDict":
                 found.append(f"{name}: OrderedDict")

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
-from app import clock
+from app import caches, clock
 from app.domain import showcase
 from app.domain import stands as stand_ops
 from app.i18n import fmt_week
@@ -122,10 +122,6 @@ def _serve(page: tuple, render: Callable[[], str]) -> Response:
     return response
 
 
-_ETAGS_MAX = 1024
-_etags: dict[tuple, str] = {}
-
-
 def _etag(page: tuple) -> str:
     # Computed once per page, day, data version and language, not once per visit.
     key = (
@@ -135,10 +131,6 @@ def _etag(page: tuple) -> str:
         page_cache.data_version(),
         str(get_locale()),
     )
-    if (etag := _etags.get(key)) is None:
-        material = json.dumps(list(key))
-        etag = hashlib.sha256(material.encode()).hexdigest()[:32]
-        if len(_etags) >= _ETAGS_MAX:  # older days and versions are never asked for again
-            _etags.clear()
-        _etags[key] = etag
-    return etag
+    return caches.PAGE_ETAGS.get_or_build(
+        key, lambda: hashlib.sha256(json.dumps(list(key)).encode()).hexdigest()[:32]
+    )
