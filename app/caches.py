@@ -146,6 +146,14 @@ class Recent:
         store.note = (monotonic(), value)
         return value
 
+    def peek(self, default: Any = None) -> Any:
+        """The kept value if it is still within its lifetime, else `default` (nothing is read)."""
+        ttl = current_app.config.get(self.ttl_setting, 0)
+        note = self._store().note
+        if ttl <= 0 or note is None or monotonic() - note[0] >= ttl:
+            return default
+        return note[1]
+
     def note(self, value: Any) -> Any:
         """Keeps a value just read by other means (it counts as read now)."""
         self._store().note = (monotonic(), value)
@@ -165,6 +173,7 @@ PAGES = Lru("pages", 128)  # whole pages (app/web/page_cache.py); up to ~150 KB 
 FEED_BODIES = Lru("feed_bodies", 64)  # built iCalendar files by ETag (app/web/calendars.py)
 FEED_VERSIONS = Lru("feed_versions", 1024)  # a feed's ETag and Last-Modified (feeds.version)
 PAGE_ETAGS = Lru("page_etags", 1024)  # visitors' pages' ETags (app/web/showcase.py)
+FRONT = Lru("front_answers", 128)  # visitors' whole answers, served ahead of Flask (web/front.py)
 
 # Rule 2: re-read after a lifetime.
 DATA_VERSION = Recent("data_version", "FEED_VERSION_TTL")  # for what visitors see
@@ -182,6 +191,7 @@ ALL = (
     FEED_BODIES,
     FEED_VERSIONS,
     PAGE_ETAGS,
+    FRONT,
     DATA_VERSION,
     NEXT_DUE,
     FEED_DESCRIPTORS,

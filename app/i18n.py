@@ -4,27 +4,37 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
 
 from app.extensions import babel
 
 LOCALES = {"es": "es_CL", "en": "en"}
 LANG_COOKIE = "vitrina_lang"
+# Parsed once: Flask-Babel parses whatever the selector returns on every request, unless it is
+# already a Locale.
+_PARSED = {code: Locale.parse(name) for code, name in LOCALES.items()}
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     if not has_request_context():  # CLI, background jobs: the default language
-        return LOCALES["es"]
-    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
-        return LOCALES[current_user.locale]
-    chosen = request.cookies.get(LANG_COOKIE)
+        return _PARSED["es"]
+    user = current_user._get_current_object()
+    if user is not None and user.is_authenticated and user.locale in LOCALES:
+        return _PARSED[user.locale]
+    return _PARSED[visitor_language(request.cookies.get(LANG_COOKIE), request.accept_languages)]
+
+
+def visitor_language(chosen: str | None, accepted: LanguageAccept) -> str:
+    """A visitor's language: the one they chose (a cookie), else the best their browser
+    accepts, else Spanish."""
     if chosen in LOCALES:
-        return LOCALES[chosen]
-    best = request.accept_languages.best_match(list(LOCALES), default="es")
-    return LOCALES[best]
+        return chosen
+    return accepted.best_match(list(LOCALES), default="es")
 
 
 def current_lang() -> str:

@@ -19,6 +19,7 @@ PURE_MEMOS = {
     ("domain/closures.py", "_national"),  # a year's national holidays (the holidays package)
     ("domain/text_limits.py", "_limited"),  # a mapped class's column lengths
     ("security.py", "_user_statement"),  # a statement object, built once
+    ("__init__.py", "_is_coroutine"),  # whether a function is a coroutine function
 }
 # Module-level collections that are registries filled at import, not caches.
 REGISTRIES = {

@@ -92,6 +92,8 @@ class Feed:
 class FeedVersion:
     etag: str
     last_modified: datetime
+    data_version: int  # what the tag was made from
+    today: date
 
 
 # --- the feeds ----------------------------------------------------------------------------
@@ -293,7 +295,12 @@ def version(feed: Feed) -> FeedVersion:
     )
     etag = hashlib.sha256(material.encode()).hexdigest()[:32]
     last_modified = max(changed_at, midnight) if changed_at else midnight
-    found = FeedVersion(etag=etag, last_modified=last_modified.replace(microsecond=0))
+    found = FeedVersion(
+        etag=etag,
+        last_modified=last_modified.replace(microsecond=0),
+        data_version=data_version,
+        today=today,
+    )
     return caches.FEED_VERSIONS.put(key, found)
 
 

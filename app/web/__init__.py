@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         audit,
         auth,
         calendars,
+        front,
         health,
         inbox,
         labels,
@@ -156,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # Bearer tokens only, never the session cookie: nothing to forge
+    front.init_app(app)  # visitors' public pages and feeds, kept whole, answered before Flask
     health.init_app(app)  # GET /healthz and /healthz/live are answered in front of Flask
 
     @app.url_value_preprocessor
@@ -193,7 +195,8 @@ def register_blueprints(app: Flask) -> None:
         endpoint = request.endpoint
         if endpoint is None or open_with_temporary_password(endpoint, app.view_functions[endpoint]):
             return None
-        if not current_user.is_authenticated or not current_user.must_change_password:
+        user = current_user._get_current_object()  # one proxy lookup, not two
+        if not user.is_authenticated or not user.must_change_password:
             return None
         if request.method == "GET" and not is_htmx():
             flash(_("Elija una contraseña nueva para continuar."), "info")

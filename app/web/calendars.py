@@ -31,6 +31,7 @@ from app.models import (
     Slot,
     SlotState,
 )
+from app.web import front
 from app.web.access import actor, public, roles, staff
 from app.web.htmx import pick
 
@@ -109,6 +110,8 @@ def _serve(feed: feeds.Feed, *, private: bool, filename: str, attachment: bool =
     response.last_modified = ver.last_modified
     scope = "private" if private else "public"
     response.headers["Cache-Control"] = f"{scope}, max-age={FEED_MAX_AGE}"
+    if not private:  # the same for everyone: the next visitors are answered in front of Flask
+        front.keep(ver.data_version, ver.today)
     return response
 
 

@@ -27,9 +27,9 @@ from app.extensions import db
 def viewer() -> tuple | None:
     """What of the signed-in user a page shows (name in the navigation, role-dependent buttons),
     so it belongs in the key; None for a visitor."""
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # each attribute through the proxy costs a lookup
+    if not user.is_authenticated:
         return None
-    user = current_user
     return (
         user.id,
         user.session_version,

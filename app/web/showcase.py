@@ -17,7 +17,7 @@ from app import caches, clock
 from app.domain import showcase
 from app.domain import stands as stand_ops
 from app.i18n import fmt_week
-from app.web import page_cache
+from app.web import front, page_cache
 from app.web.access import public
 
 bp = Blueprint("showcase", __name__)
@@ -107,6 +107,7 @@ def _serve(page: tuple, render: Callable[[], str]) -> Response:
         # from the page cache, and stored by nobody (the app's default no-store).
         return make_response(page_cache.cached(page, render))
     etag = _etag(page)
+    front.keep(page_cache.data_version(), clock.today())
     if is_resource_modified(request.environ, etag=etag):
         response = make_response(page_cache.cached(page, render))
     else:
