@@ -26,11 +26,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from http.cookies import SimpleCookie
 
 from flask import Flask, request
 from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import is_resource_modified, parse_accept_header, parse_date, unquote_etag
+from werkzeug.http import (
+    is_resource_modified,
+    parse_accept_header,
+    parse_cookie,
+    parse_date,
+    unquote_etag,
+)
 
 from app import caches, clock
 from app.i18n import LANG_COOKIE, visitor_language
@@ -56,16 +61,10 @@ class _Answer:
 def _visitor_language(environ: dict) -> str | None:
     """The visitor's language as Flask would pick it, or None when the request carries another
     cookie than the language's (then it is not a visitor's request to answer here)."""
-    chosen = None
-    if raw := environ.get("HTTP_COOKIE"):
-        try:
-            cookies = SimpleCookie(raw)
-        except Exception:  # a malformed cookie header: Flask decides what it means
-            return None
-        if set(cookies) - {LANG_COOKIE}:
-            return None
-        if LANG_COOKIE in cookies:
-            chosen = cookies[LANG_COOKIE].value
+    cookies = parse_cookie(environ.get("HTTP_COOKIE"))  # as Flask's request.cookies reads it
+    if set(cookies) - {LANG_COOKIE}:
+        return None
+    chosen = cookies.get(LANG_COOKIE)
     accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
     return visitor_language(chosen, accepted)
 
