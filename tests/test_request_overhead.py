@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from itsdangerous import TimestampSigner
 
 from app import create_app
 from app.config import TestConfig
@@ -139,10 +140,13 @@ def test_a_remembered_session_cookie_is_forgotten_when_the_secret_key_changes(cl
     assert signed_out.status_code == 302 and signed_out.headers["Location"].endswith("/mall")
 
 
-def test_a_signed_in_page_served_from_the_cache_carries_a_token_that_posts(client, db):
+def test_a_signed_in_page_served_from_the_cache_carries_a_token_that_posts(client, db, monkeypatch):
     make_world()
     assert login(client, "coordinador@example.com").status_code == 302
     first = csrf_from(client.get("/").get_data(as_text=True))
+    # A token signed anew carries a new timestamp: the next page comes a minute later.
+    later = int(time.time()) + 60
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _self: later)
     again = csrf_from(client.get("/").get_data(as_text=True))
     assert first == again  # signed once for this session
     assert client.post("/logout", data={"csrf_token": again}).status_code == 302

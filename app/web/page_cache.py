@@ -58,13 +58,16 @@ def csrf_token() -> str:
     this request's token too: a form rendered later in the request carries the same one."""
     config = current_app.config
     field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    raw = session.get(field)
-    if raw is None or config.get("WTF_CSRF_TIME_LIMIT") is not None or field in g:
+    if config.get("WTF_CSRF_TIME_LIMIT") is not None or field in g:
         return generate_csrf()
-    key = (current_app.secret_key, config.get("WTF_CSRF_SECRET_KEY"), raw)
-    signed = caches.CSRF_TOKENS.get(key)
+
+    def key() -> tuple:
+        return (current_app.secret_key, config.get("WTF_CSRF_SECRET_KEY"), session.get(field))
+
+    signed = caches.CSRF_TOKENS.get(key()) if field in session else None
     if signed is None:
-        return caches.CSRF_TOKENS.put(key, generate_csrf())
+        signed = generate_csrf()  # a session's first token is made here
+        return caches.CSRF_TOKENS.put(key(), signed)
     setattr(g, field, signed)
     return signed
 
