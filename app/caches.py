@@ -82,19 +82,32 @@ def _stores() -> dict[str, Any]:
     return current_app.extensions.setdefault(_EXTENSION, {})
 
 
-class Lru:
-    """Rules 1 and 3: a bounded map per app."""
+class _PerApp:
+    """A declared cache: each app gets its own store, made on first use."""
 
-    def __init__(self, name: str, size: int) -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.size = size
 
-    def _store(self) -> _Lru:
+    def _new(self) -> Any:
+        raise NotImplementedError
+
+    def _store(self) -> Any:
         stores = _stores()
         store = stores.get(self.name)
         if store is None:
-            store = stores.setdefault(self.name, _Lru(self.size))
+            store = stores.setdefault(self.name, self._new())
         return store
+
+
+class Lru(_PerApp):
+    """Rules 1 and 3: a bounded map per app."""
+
+    def __init__(self, name: str, size: int) -> None:
+        super().__init__(name)
+        self.size = size
+
+    def _new(self) -> _Lru:
+        return _Lru(self.size)
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         return self._store().get(key, default)
@@ -119,20 +132,16 @@ class Lru:
         return len(self._store())
 
 
-class Recent:
+class Recent(_PerApp):
     """Rule 2: one value per app, re-read once it is older than the configured lifetime
     (`ttl_setting`, in seconds; 0 reads every time)."""
 
     def __init__(self, name: str, ttl_setting: str) -> None:
-        self.name = name
+        super().__init__(name)
         self.ttl_setting = ttl_setting
 
-    def _store(self) -> _Note:
-        stores = _stores()
-        store = stores.get(self.name)
-        if store is None:
-            store = stores.setdefault(self.name, _Note())
-        return store
+    def _new(self) -> _Note:
+        return _Note()
 
     def get(self, read: Callable[[], Any]) -> Any:
         ttl = current_app.config.get(self.ttl_setting, 0)
