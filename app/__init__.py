@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -13,17 +13,26 @@ from flask import Flask
 from app.config import DEFAULT_SECRET, config_from_env
 
 
-@functools.cache
-def _is_coroutine(func: Callable) -> bool:
-    return inspect.iscoroutinefunction(func)
-
-
 class Vitrina(Flask):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Whether a function is a coroutine function, by the function (a bound method by its
+        # function), held weakly: a function made per request (after_this_request) or an app's
+        # closures are not kept alive by this note.
+        self._coroutine_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
     def ensure_sync(self, func: Callable) -> Callable:
         # Flask asks `inspect` whether each hook and view is a coroutine function every time it
         # calls one: eleven times for a request that does nothing, about a tenth of what a
         # cached page costs. A function's nature does not change; it is asked once.
-        return self.async_to_sync(func) if _is_coroutine(func) else func
+        target = getattr(func, "__func__", func)
+        try:
+            coroutine = self._coroutine_functions.get(target)
+            if coroutine is None:
+                coroutine = self._coroutine_functions[target] = inspect.iscoroutinefunction(func)
+        except TypeError:  # not weakly referable: asked every time, as Flask does
+            coroutine = inspect.iscoroutinefunction(func)
+        return self.async_to_sync(func) if coroutine else func
 
 
 def create_app(config: dict[str, Any] | type | None = None) -> Flask:

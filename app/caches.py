@@ -30,6 +30,7 @@ from time import monotonic
 from typing import Any
 
 from flask import current_app, has_app_context
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.domain import changes
@@ -218,6 +219,15 @@ def recent_data_version(session: Session) -> tuple[int, object]:
     revalidations and visits skip the database. Signed-in pages read it exactly instead, free
     with the sign-in lookup (app/security.py)."""
     return DATA_VERSION.get(lambda: changes.current(session))
+
+
+@event.listens_for(Session, "after_commit")
+def _version_moved_here(session: Session) -> None:
+    # This process's own change is shown at once by its next answers to visitors (and by the
+    # front layer, which then asks Flask), not after the note's lifetime; other processes'
+    # changes still wait for it.
+    if session.info.pop(changes.MOVED, False):
+        DATA_VERSION.forget()
 
 
 def clear_all() -> None:

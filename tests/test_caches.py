@@ -19,7 +19,6 @@ PURE_MEMOS = {
     ("domain/closures.py", "_national"),  # a year's national holidays (the holidays package)
     ("domain/text_limits.py", "_limited"),  # a mapped class's column lengths
     ("security.py", "_user_statement"),  # a statement object, built once
-    ("__init__.py", "_is_coroutine"),  # whether a function is a coroutine function
 }
 # Module-level collections that are registries filled at import, not caches.
 REGISTRIES = {
@@ -170,3 +169,19 @@ def test_a_lifetime_of_zero_reads_every_time(two_apps):
 
 def test_forgetting_outside_an_app_is_harmless():
     caches.NEXT_DUE.forget()  # a script's session writing a week, with no app around
+
+
+def test_the_coroutine_check_keeps_no_function_alive(two_apps):
+    import gc
+    import weakref
+
+    app = two_apps[0]
+
+    def made_per_request():
+        return None
+
+    assert app.ensure_sync(made_per_request) is made_per_request
+    gone = weakref.ref(made_per_request)
+    del made_per_request
+    gc.collect()
+    assert gone() is None

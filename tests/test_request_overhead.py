@@ -122,8 +122,10 @@ def test_a_remembered_session_cookie_still_expires_with_the_session_lifetime(
 ):
     make_world()
     assert login(client, "coordinador@example.com").status_code == 302
-    assert client.get("/").status_code == 200  # verified, then remembered
-    assert client.get("/").status_code == 200  # taken from memory
+    assert client.get("/").status_code == 200  # the session's CSRF token: a new cookie
+    cookie = client.get_cookie("session").value
+    assert client.get("/").status_code == 200  # that cookie verified, then remembered
+    assert client.get_cookie("session").value == cookie  # and sent again as it is
     lifetime = client.application.permanent_session_lifetime.total_seconds()
     later = time.time() + lifetime + 60
     monkeypatch.setattr(time, "time", lambda: later)
@@ -134,7 +136,10 @@ def test_a_remembered_session_cookie_still_expires_with_the_session_lifetime(
 def test_a_remembered_session_cookie_is_forgotten_when_the_secret_key_changes(client, db):
     make_world()
     assert login(client, "coordinador@example.com").status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 200  # the session's CSRF token: a new cookie
+    cookie = client.get_cookie("session").value
+    assert client.get("/").status_code == 200  # that cookie verified, then remembered
+    assert client.get_cookie("session").value == cookie
     client.application.secret_key = "another-secret"
     signed_out = client.get("/")  # the cookie was signed with the old key
     assert signed_out.status_code == 302 and signed_out.headers["Location"].endswith("/mall")

@@ -60,6 +60,8 @@ def _touches_schedule(session: Session) -> bool:
 
 # Where a session keeps the version it has read, so a request asks the database only once.
 _SEEN = "vitrina.data_version"
+# Set on a session whose transaction moved the version (read at commit by app/caches.py).
+MOVED = "vitrina.data_version_moved"
 
 
 @event.listens_for(Session, "before_flush")
@@ -82,6 +84,7 @@ def _bump_on_bulk(state: ORMExecuteState) -> None:
 def _move_version(session: Session) -> None:
     # This session's own change moves the version: what it read before no longer holds.
     session.info.pop(_SEEN, None)
+    session.info[MOVED] = True
     # Core statements on the session's connection: no autoflush, no recursion.
     connection = session.connection()
     bumped = connection.execute(
@@ -128,3 +131,4 @@ def _forget(session: Session, _previous_transaction) -> None:
     # A rolled-back flush may have moved the version this session noted; the number will be
     # used again by the next real change.
     session.info.pop(_SEEN, None)
+    session.info.pop(MOVED, None)

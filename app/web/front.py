@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import Flask, request
+from flask import Flask, request, url_for
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import (
     is_resource_modified,
@@ -45,14 +45,17 @@ _MARK = "vitrina.front"  # set in the WSGI environ by a view whose answer may be
 
 def keep(data_version: int, today: date) -> None:
     """Called by a view whose answer is the same for every visitor: it may be kept and served to
-    the next ones, filed under the data version and date it was built from."""
-    request.environ[_MARK] = (data_version, today)
+    the next ones, filed under the data version and date it was built from. Only under the
+    route's own spelling of its URL: /calendar/slots/007.ics reaches the same view as 7.ics,
+    and a visitor making up spellings must not push the real pages out of the cache."""
+    if request.script_root + request.path == url_for(request.endpoint, **request.view_args):
+        request.environ[_MARK] = (data_version, today)
 
 
 @dataclass(frozen=True)
 class _Answer:
     status: str
-    headers: list[tuple[str, str]]
+    headers: tuple[tuple[str, str], ...]
     body: bytes
     etag: str | None
     last_modified: datetime | None
@@ -91,7 +94,7 @@ class FrontAnswers:
             answer = self._kept(key, environ) if key is not None else None
         if answer is None:
             return self._through_flask(environ, start_response, lang)
-        start_response(answer.status, answer.headers)
+        start_response(answer.status, list(answer.headers))  # a server may change its list
         return [answer.body]
 
     @staticmethod
@@ -147,7 +150,7 @@ class FrontAnswers:
         found = {name.lower(): value for name, value in headers}
         etag = unquote_etag(found["etag"])[0] if "etag" in found else None
         last_modified = parse_date(found.get("last-modified"))
-        answer = _Answer(status, headers, body, etag, last_modified)
+        answer = _Answer(status, tuple(headers), body, etag, last_modified)
         caches.FRONT.put((*key, 304) if status.startswith("304") else key, answer)
 
 
