@@ -21,7 +21,8 @@ PUBLIC = ["/calendar/mall.ics", "/mall", "/calendar/communes/melipilla.ics"]
 
 @pytest.fixture
 def kept(app, province):
-    """Production's lifetimes (the suite reads the data version afresh on every request)."""
+    """Notes that last a minute (production keeps the data version 2 s, the next due instant
+    60 s; the suite otherwise reads both afresh on every request)."""
     app.config["FEED_VERSION_TTL"] = 60
     app.config["DUE_RECHECK_SECONDS"] = 60
     return province
