@@ -10,8 +10,9 @@ a change made by another. Each cache below follows one of three rules:
 2. **Re-read after a lifetime** — what is read from the database with no version to key it by
    (the data version itself, the next instant a week's state falls due). Re-read after a number
    of seconds set in the configuration, and forgotten at once when this process itself moves
-   them (a commit that moved the data version; a write to a week, for the next-due instant). Only what may be a little old anyway reads these (visitors' pages
-   and feeds, which shared caches keep for a minute or more).
+   them (a commit that moved the data version; a write to a week, for the next-due instant).
+   Only what may be a little old anyway reads these (visitors' pages and feeds, which shared
+   caches keep for a minute or more).
 3. **Keyed by the settings it depends on** — what only the code and the configuration decide
    (feed descriptions, mail URL builders, CSRF token signatures, session signers and the
    cookies they verified). A rotated key is a new key: old entries are never read again.
