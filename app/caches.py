@@ -85,13 +85,11 @@ def _stores() -> dict[str, Any]:
 
 
 class _PerApp:
-    """A declared cache: each app gets its own store, made on first use."""
+    """A declared cache: each app gets its own store, made by `new` on first use."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, new: Callable[[], Any]) -> None:
         self.name = name
-
-    def _new(self) -> Any:
-        raise NotImplementedError
+        self._new = new
 
     def _store(self) -> Any:
         stores = _stores()
@@ -105,11 +103,8 @@ class Lru(_PerApp):
     """Rules 1 and 3: a bounded map per app."""
 
     def __init__(self, name: str, size: int) -> None:
-        super().__init__(name)
+        super().__init__(name, lambda: _Lru(size))
         self.size = size
-
-    def _new(self) -> _Lru:
-        return _Lru(self.size)
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         return self._store().get(key, default)
@@ -139,11 +134,8 @@ class Recent(_PerApp):
     (`ttl_setting`, in seconds; 0 reads every time)."""
 
     def __init__(self, name: str, ttl_setting: str) -> None:
-        super().__init__(name)
+        super().__init__(name, _Note)
         self.ttl_setting = ttl_setting
-
-    def _new(self) -> _Note:
-        return _Note()
 
     def get(self, read: Callable[[], Any]) -> Any:
         ttl = current_app.config.get(self.ttl_setting, 0)
