@@ -136,7 +136,8 @@ def _user_statement() -> tuple[Select, tuple[str, ...]]:
 def _as_loaded(row, names: tuple[str, ...]):
     """The User of a row, in this request's session exactly as if a query had loaded it
     (SQLAlchemy's make_transient_to_detached: the values as loaded, no pending change), so
-    its relationships load lazily and a change to it is flushed like any other."""
+    its relationships load lazily and a change to it is flushed like any other. No load event
+    runs for it: a `@reconstructor` or `load` listener added to User would not see it."""
     from app.models import User
 
     key = User.__mapper__.identity_key_from_primary_key((row[names.index("id")],))
