@@ -104,7 +104,6 @@ class Lru(_PerApp):
 
     def __init__(self, name: str, size: int) -> None:
         super().__init__(name, lambda: _Lru(size))
-        self.size = size
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         return self._store().get(key, default)
@@ -138,16 +137,8 @@ class Recent(_PerApp):
         self.ttl_setting = ttl_setting
 
     def get(self, read: Callable[[], Any]) -> Any:
-        ttl = current_app.config.get(self.ttl_setting, 0)
-        if ttl <= 0:
-            return read()
-        store = self._store()
-        note = store.note
-        if note is not None and monotonic() - note[0] < ttl:
-            return note[1]
-        value = read()
-        store.note = (monotonic(), value)
-        return value
+        value = self.peek(_MISSING)
+        return self.note(read()) if value is _MISSING else value
 
     def peek(self, default: Any = None) -> Any:
         """The kept value if it is still within its lifetime, else `default` (nothing is read)."""
