@@ -82,12 +82,11 @@ class FrontAnswers:
             environ.get("REQUEST_METHOD") != "GET"
             or environ.get("QUERY_STRING")
             or environ.get("PATH_INFO", "").startswith("/static/")
+            or not self.app.config.get("PAGE_CACHE", True)
         ):
             return self.wsgi_app(environ, start_response)
         lang = _visitor_language(environ)
         if lang is None:
-            return self.wsgi_app(environ, start_response)
-        if not self.app.config.get("PAGE_CACHE", True):
             return self.wsgi_app(environ, start_response)
         with self.app.app_context():  # the caches and the clock are the app's
             key = self._key(environ["PATH_INFO"], lang)
