@@ -179,6 +179,7 @@ MAIL_URL_ADAPTERS = Lru("mail_url_adapters", 4)  # per PUBLIC_BASE_URL (notifica
 CSRF_TOKENS = Lru("csrf_tokens", 1024)  # a session's signed CSRF token (page_cache.csrf_token)
 SESSION_SIGNERS = Lru("session_signers", 4)  # per secret keys (security.SessionCookies)
 VERIFIED_COOKIES = Lru("verified_cookies", 1024)  # session cookies already verified
+DRIVER_QUERIES = Lru("driver_queries", 8)  # per statement and dialect (database.driver_query)
 
 ALL = (
     PAGES,
@@ -193,6 +194,7 @@ ALL = (
     CSRF_TOKENS,
     SESSION_SIGNERS,
     VERIFIED_COOKIES,
+    DRIVER_QUERIES,
 )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from time import monotonic
+from typing import Any, NamedTuple
 
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy import Select, event, exc
+from sqlalchemy.engine import Connection, Dialect, Engine
 
 from app.extensions import db
 
@@ -34,6 +35,66 @@ def writing() -> Iterator[None]:
         yield
     finally:
         setattr(g, _WRITING, before)
+
+
+class DriverQuery(NamedTuple):
+    """A SELECT compiled once for one dialect, run on the driver's own cursor (fetch_one)."""
+
+    statement: Select
+    sql: str
+    order: tuple[str, ...] | None  # the parameters' order, for a positional paramstyle
+    constants: dict[str, Any]  # the statement's own bound values
+    processors: tuple[Callable[[Any], Any] | None, ...]  # each column's result conversion
+
+
+def driver_query(statement: Select, dialect: Dialect) -> DriverQuery:
+    compiled = statement.compile(dialect=dialect)
+    for bind in compiled.binds.values():
+        if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+            raise ValueError(f"{bind.key} needs converting on the way in: run it through execute()")
+    processors = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
+        for column in statement.selected_columns
+    )
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    constants = {
+        name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+    }
+    return DriverQuery(statement, str(compiled), order, constants, processors)
+
+
+def fetch_one(connection: Connection, query: DriverQuery, params: Mapping[str, Any]):
+    """The first row of `query` as a tuple of the values SQLAlchemy would give, or None.
+
+    For the statement every signed-in request runs (app/security.py): through execute(), the
+    ORM's and Core's per-execution set-up (execution context, result metadata, the driver's
+    column descriptions, a Row) cost more than the round trip itself on PostgreSQL, ~110 µs of
+    CPU per request. Here the driver's cursor runs the SQL compiled once, on the request's own
+    connection (same transaction), and the columns' own types convert the values. The engine's
+    cursor events still fire, so every listener (the read-only switch above, the tests' query
+    counts) sees the statement. On a driver error the statement runs again through execute(),
+    which reports it the usual way (and discards a connection the server dropped)."""
+    values = {**query.constants, **params}
+    parameters = tuple(values[name] for name in query.order) if query.order else values
+    dispatch = connection.dispatch
+    try:
+        cursor = connection.connection.cursor()
+        try:
+            dispatch.before_cursor_execute(connection, cursor, query.sql, parameters, None, False)
+            cursor.execute(query.sql, parameters)
+            dispatch.after_cursor_execute(connection, cursor, query.sql, parameters, None, False)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    except connection.dialect.loaded_dbapi.Error:
+        row = connection.execute(query.statement, params).one_or_none()
+        return None if row is None else tuple(row)
+    if row is None:
+        return None
+    return tuple(
+        value if process is None else process(value)
+        for process, value in zip(query.processors, row, strict=True)
+    )
 
 
 def configure(app: Flask) -> None:
@@ -80,7 +141,11 @@ _READING = "vitrina.reading"
 
 
 def _only_reads(statement: str) -> bool:
-    return statement.lstrip()[:6].upper() == "SELECT" and not _LOCKS.search(statement)
+    if statement.lstrip()[:6].upper() != "SELECT":
+        return False
+    # Runs before every statement: the case-blind search costs ~8 µs on a long SELECT, finding
+    # no "for" at all ~0.6 µs, and most statements have none.
+    return "for" not in statement.lower() or not _LOCKS.search(statement)
 
 
 def _read_without_transaction(engine: Engine) -> None:

@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from app import caches
+from app import caches, database
 from app.extensions import db, login_manager
 
 CSP = "; ".join(
@@ -174,7 +174,11 @@ def init_app(app: Flask) -> None:
         # data version (app/web/page_cache.py) and would otherwise query it separately.
         statement, names = _user_statement()
         connection = db.session.connection()  # the request's transaction, as a query would
-        row = connection.execute(statement, {"user_id": int(user_id)}).one_or_none()
+        query = caches.DRIVER_QUERIES.get_or_build(
+            (statement, connection.dialect),
+            lambda: database.driver_query(statement, connection.dialect),
+        )
+        row = database.fetch_one(connection, query, {"user_id": int(user_id)})
         if row is None:
             return None
         user = _as_loaded(row, names)

@@ -54,3 +54,59 @@ def test_a_pooled_connection_killed_while_idle_is_replaced_before_a_request_sees
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
         db.engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_a_connection_that_died_in_the_pool_fails_one_check_and_is_replaced(app_config, backend):
+    """With no ping on checkout (idle for less than DB_PING_AFTER_IDLE), the check's own
+    SELECT 1 meets the dead connection: 503 once, the connection discarded, then 200."""
+    import psycopg
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.config import TestConfig
+    from app.extensions import db
+    from tests.conftest import POSTGRES_URL
+
+    class Config(TestConfig):
+        DB_PING_AFTER_IDLE = 3600
+
+    for key, value in app_config.items():
+        setattr(Config, key, value)
+    app = create_app(Config)
+    with app.app_context():
+        with db.engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        libpq_url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(libpq_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 503
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.db
+def test_a_check_leaves_its_pooled_connection_as_it_found_it(app, db, backend):
+    import psycopg
+    from sqlalchemy import text
+
+    from app.web.health import ping_database
+
+    ping_database(db.engine)
+    pooled = db.engine.raw_connection()
+    try:
+        if backend == "postgresql":
+            connection = pooled.dbapi_connection
+            assert connection.autocommit is False
+            assert connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    finally:
+        pooled.close()
+    # The next unit of work still runs in a transaction that rolls back whole.
+    with db.engine.connect() as conn:
+        conn.execute(text("CREATE TABLE ping_probe (n integer)"))
+        conn.commit()
+        conn.execute(text("INSERT INTO ping_probe VALUES (1)"))
+        conn.rollback()
+        assert conn.execute(text("SELECT count(*) FROM ping_probe")).scalar_one() == 0

