@@ -40,7 +40,6 @@ def writing() -> Iterator[None]:
 class DriverQuery(NamedTuple):
     """A SELECT compiled once for one dialect, run on the driver's own cursor (fetch_one)."""
 
-    statement: Select
     sql: str
     order: tuple[str, ...] | None  # the parameters' order, for a positional paramstyle
     constants: dict[str, Any]  # the statement's own bound values
@@ -60,7 +59,7 @@ def driver_query(statement: Select, dialect: Dialect) -> DriverQuery:
     constants = {
         name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
     }
-    return DriverQuery(statement, str(compiled), order, constants, processors)
+    return DriverQuery(str(compiled), order, constants, processors)
 
 
 def fetch_one(connection: Connection, query: DriverQuery, params: Mapping[str, Any]):
@@ -72,11 +71,11 @@ def fetch_one(connection: Connection, query: DriverQuery, params: Mapping[str, A
     CPU per request. Here the driver's cursor runs the SQL compiled once, on the request's own
     connection (same transaction), and the columns' own types convert the values. The engine's
     cursor events still fire, so every listener (the read-only switch above, the tests' query
-    counts) sees the statement. On a driver error the statement runs again through execute(),
-    which reports it the usual way (and discards a connection the server dropped)."""
+    counts) sees the statement, and a driver error is reported as execute() reports it."""
     values = {**query.constants, **params}
     parameters = tuple(values[name] for name in query.order) if query.order else values
     dispatch = connection.dispatch
+    dialect = connection.dialect
     try:
         cursor = connection.connection.cursor()
         try:
@@ -86,9 +85,20 @@ def fetch_one(connection: Connection, query: DriverQuery, params: Mapping[str, A
             row = cursor.fetchone()
         finally:
             cursor.close()
-    except connection.dialect.loaded_dbapi.Error:
-        row = connection.execute(query.statement, params).one_or_none()
-        return None if row is None else tuple(row)
+    except dialect.loaded_dbapi.Error as error:
+        # Wrapped in SQLAlchemy's exception of the same kind (the error pages know those), and
+        # a connection the server dropped is discarded, never given back to the pool.
+        dropped = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+        if dropped:
+            connection.invalidate(error)
+        raise exc.DBAPIError.instance(
+            query.sql,
+            parameters,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=dropped,
+            dialect=dialect,
+        ) from error
     if row is None:
         return None
     return tuple(

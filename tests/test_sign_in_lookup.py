@@ -72,28 +72,46 @@ def test_a_statement_whose_parameters_need_converting_is_refused(app, db):
 
 
 @pytest.mark.db
-def test_a_driver_error_runs_the_statement_again_the_usual_way(app, db, backend):
+def test_a_driver_error_is_reported_as_execute_reports_it(app, db, backend):
     user_id = _officer().id
     statement, _ = _user_statement()
     connection = db.session.connection()
     query = database.driver_query(statement, connection.dialect)
     dbapi = connection.dialect.loaded_dbapi
-    calls = []
+    refusal = dbapi.OperationalError("canceling statement due to statement timeout")
 
-    def fail(_conn, _cursor, sql, *_):
-        calls.append(sql)
-        if len(calls) == 1 or always:
-            raise dbapi.OperationalError("the server went away")
+    def fail(*_):
+        raise refusal
 
-    always = False
     event.listen(db.engine, "before_cursor_execute", fail)
     try:
-        row = database.fetch_one(connection, query, {"user_id": user_id})
-        assert row is not None and row[0] == user_id
-        assert len(calls) == 2  # the driver's cursor, then execute()
-        # An error that persists is reported as SQLAlchemy reports it.
-        always = True
-        with pytest.raises(exc.OperationalError):
+        with pytest.raises(exc.OperationalError) as raised:  # what the 503 page handles
             database.fetch_one(connection, query, {"user_id": user_id})
     finally:
         event.remove(db.engine, "before_cursor_execute", fail)
+    assert raised.value.orig is refusal and not raised.value.connection_invalidated
+    assert not connection.invalidated
+
+
+@pytest.mark.postgres_only
+def test_a_connection_the_server_dropped_is_discarded(app, db, backend):
+    import psycopg
+
+    from tests.conftest import POSTGRES_URL
+
+    user_id = _officer().id
+    statement, _ = _user_statement()
+    connection = db.session.connection()
+    query = database.driver_query(statement, connection.dialect)
+    pid = connection.connection.dbapi_connection.info.backend_pid
+    libpq_url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(libpq_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(exc.OperationalError) as raised:
+        database.fetch_one(connection, query, {"user_id": user_id})
+    assert raised.value.connection_invalidated and connection.invalidated
+    db.session.rollback()
+    # The session's next connection is a new one, and the lookup answers on it.
+    connection = db.session.connection()
+    assert connection.connection.dbapi_connection.info.backend_pid != pid
+    assert database.fetch_one(connection, query, {"user_id": user_id})[0] == user_id
