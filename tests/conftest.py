@@ -75,6 +75,15 @@ def pg_url_with_schema(schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
+def terminate_backend(pid: int) -> None:
+    """The PostgreSQL server ends one connection (as a restart or a failover would)."""
+    import psycopg
+
+    libpq_url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(libpq_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
 def require_postgres() -> None:
     if not POSTGRES_URL:
         if REQUIRE_ALL:

@@ -23,20 +23,18 @@ def test_healthz_is_503_when_database_is_unreachable(tmp_path):
     assert response.json == {"status": "error", "database": "unreachable"}
 
 
-@pytest.mark.postgres_only
-def test_a_pooled_connection_killed_while_idle_is_replaced_before_a_request_sees_it(
-    app_config, backend
-):
-    import psycopg
+def _app_whose_pooled_connection_died(app_config: dict, ping_after_idle: float):
+    """An app with one connection in its pool, which the server has ended while it sat there
+    (a restart, a failover), and that connection's server process id."""
     from sqlalchemy import text
 
     from app import create_app
     from app.config import TestConfig
     from app.extensions import db
-    from tests.conftest import POSTGRES_URL
+    from tests.conftest import terminate_backend
 
     class Config(TestConfig):
-        DB_PING_AFTER_IDLE = 0  # any time in the pool counts as idle
+        DB_PING_AFTER_IDLE = ping_after_idle
 
     for key, value in app_config.items():
         setattr(Config, key, value)
@@ -44,10 +42,19 @@ def test_a_pooled_connection_killed_while_idle_is_replaced_before_a_request_sees
     with app.app_context():
         with db.engine.connect() as conn:
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        # The server ends that connection while it sits in the pool (a restart, a failover).
-        libpq_url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-        with psycopg.connect(libpq_url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    terminate_backend(pid)
+    return app, pid
+
+
+@pytest.mark.postgres_only
+def test_a_pooled_connection_killed_while_idle_is_replaced_before_a_request_sees_it(
+    app_config, backend
+):
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    app, pid = _app_whose_pooled_connection_died(app_config, 0)  # any time idle counts
     response = app.test_client().get("/healthz")
     assert response.status_code == 200 and response.json["database"] == "ok"
     with app.app_context():
@@ -60,26 +67,9 @@ def test_a_pooled_connection_killed_while_idle_is_replaced_before_a_request_sees
 def test_a_connection_that_died_in_the_pool_fails_one_check_and_is_replaced(app_config, backend):
     """With no ping on checkout (idle for less than DB_PING_AFTER_IDLE), the check's own
     SELECT 1 meets the dead connection: 503 once, the connection discarded, then 200."""
-    import psycopg
-    from sqlalchemy import text
-
-    from app import create_app
-    from app.config import TestConfig
     from app.extensions import db
-    from tests.conftest import POSTGRES_URL
 
-    class Config(TestConfig):
-        DB_PING_AFTER_IDLE = 3600
-
-    for key, value in app_config.items():
-        setattr(Config, key, value)
-    app = create_app(Config)
-    with app.app_context():
-        with db.engine.connect() as conn:
-            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        libpq_url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-        with psycopg.connect(libpq_url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    app, _ = _app_whose_pooled_connection_died(app_config, 3600)
     client = app.test_client()
     assert client.get("/healthz").status_code == 503
     assert client.get("/healthz").json == {"status": "ok", "database": "ok"}

@@ -14,7 +14,7 @@ from app.models import Role, User
 from app.models.inbox import InboxItem
 from app.models.types import UTCDateTime
 from app.security import _user_statement
-from tests.conftest import login, page_statements
+from tests.conftest import login, page_statements, terminate_backend
 from tests.factories import make_communes, make_user
 
 
@@ -32,13 +32,19 @@ def _officer() -> User:
     return user
 
 
+def _lookup():
+    """The sign-in lookup compiled for the session's connection, and that connection."""
+    statement, _ = _user_statement()
+    connection = db.session.connection()
+    return database.driver_query(statement, connection.dialect), connection
+
+
 @pytest.mark.db
 def test_the_lookup_gives_what_sqlalchemy_gives_value_for_value(app, db, backend):
     user_id = _officer().id
     statement, names = _user_statement()
-    connection = db.session.connection()
+    query, connection = _lookup()
     expected = tuple(connection.execute(statement, {"user_id": user_id}).one())
-    query = database.driver_query(statement, connection.dialect)
     got = database.fetch_one(connection, query, {"user_id": user_id})
     assert got == expected
     assert [type(v) for v in got] == [type(v) for v in expected]
@@ -74,9 +80,7 @@ def test_a_statement_whose_parameters_need_converting_is_refused(app, db):
 @pytest.mark.db
 def test_a_driver_error_is_reported_as_execute_reports_it(app, db, backend):
     user_id = _officer().id
-    statement, _ = _user_statement()
-    connection = db.session.connection()
-    query = database.driver_query(statement, connection.dialect)
+    query, connection = _lookup()
     dbapi = connection.dialect.loaded_dbapi
     refusal = dbapi.OperationalError("canceling statement due to statement timeout")
 
@@ -95,18 +99,10 @@ def test_a_driver_error_is_reported_as_execute_reports_it(app, db, backend):
 
 @pytest.mark.postgres_only
 def test_a_connection_the_server_dropped_is_discarded(app, db, backend):
-    import psycopg
-
-    from tests.conftest import POSTGRES_URL
-
     user_id = _officer().id
-    statement, _ = _user_statement()
-    connection = db.session.connection()
-    query = database.driver_query(statement, connection.dialect)
+    query, connection = _lookup()
     pid = connection.connection.dbapi_connection.info.backend_pid
-    libpq_url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(libpq_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    terminate_backend(pid)
     with pytest.raises(exc.OperationalError) as raised:
         database.fetch_one(connection, query, {"user_id": user_id})
     assert raised.value.connection_invalidated and connection.invalidated
