@@ -56,9 +56,9 @@ def ping_database(engine: Engine) -> None:
 
 def _ping_postgresql(connection, dbapi) -> None:
     # Sent through libpq itself (psycopg's documented `pgconn`, "to send low level commands"):
-    # a cursor's execute costs ~53 µs of CPU here against ~23 µs for the round trip alone,
-    # a tenth of what the whole check costs. A simple query on a connection outside a
-    # transaction runs on its own, so psycopg's state (read from libpq) is unchanged.
+    # ~23 µs of CPU against ~53 µs through a cursor, whose machinery is a tenth of what a whole
+    # check costs. Pooled connections are lent outside a transaction, where a simple query runs
+    # on its own: psycopg's state, which it reads from libpq, is as before.
     pgconn = connection.pgconn
     result = pgconn.exec_(b"SELECT 1")
     if result.status != dbapi.pq.ExecStatus.TUPLES_OK:
