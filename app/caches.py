@@ -15,7 +15,8 @@ a change made by another. Each cache below follows one of three rules:
    caches keep for a minute or more).
 3. **Keyed by the settings it depends on** — what only the code and the configuration decide
    (feed descriptions, mail URL builders, CSRF token signatures, session signers and the
-   cookies they verified). A rotated key is a new key: old entries are never read again.
+   cookies they verified, statements compiled for the driver). A rotated key is a new key: old
+   entries are never read again.
 
 Each cache belongs to one app (the tests build many), is bounded, and is kept under one key of
 `app.extensions`; every bound and lifetime is read here. Pure functions of their arguments

@@ -47,8 +47,14 @@ class DriverQuery(NamedTuple):
 
 
 def driver_query(statement: Select, dialect: Dialect) -> DriverQuery:
+    """Compiles `statement` for fetch_one. Only what passes through unchanged is accepted: a
+    parameter that a type converts on the way in, that expands (IN lists), is rendered into
+    the SQL at run time or is computed by a callable is refused; result types are asked for
+    their conversion without the driver's type code (a type that needs it raises here)."""
     compiled = statement.compile(dialect=dialect)
     for bind in compiled.binds.values():
+        if bind.expanding or bind.literal_execute or bind.callable is not None:
+            raise ValueError(f"{bind.key} is set at run time: run it through execute()")
         if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
             raise ValueError(f"{bind.key} needs converting on the way in: run it through execute()")
     processors = tuple(
@@ -57,48 +63,38 @@ def driver_query(statement: Select, dialect: Dialect) -> DriverQuery:
     )
     order = tuple(compiled.positiontup) if compiled.positional else None
     constants = {
-        name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+        name: bind.effective_value
+        for bind, name in compiled.bind_names.items()
+        if not bind.required
     }
     return DriverQuery(str(compiled), order, constants, processors)
 
 
 def fetch_one(connection: Connection, query: DriverQuery, params: Mapping[str, Any]):
-    """The first row of `query` as a tuple of the values SQLAlchemy would give, or None.
+    """The first row of `query` as a tuple of the values SQLAlchemy would give, or None, on a
+    connection whose transaction has begun (the ORM session's connection()).
 
-    For the statement every signed-in request runs (app/security.py): through execute(), the
-    ORM's and Core's per-execution set-up (execution context, result metadata, the driver's
-    column descriptions, a Row) cost more than the round trip itself on PostgreSQL, ~110 µs of
-    CPU per request. Here the driver's cursor runs the SQL compiled once, on the request's own
-    connection (same transaction), and the columns' own types convert the values. The engine's
-    cursor events still fire, so every listener (the read-only switch above, the tests' query
-    counts) sees the statement, and a driver error is reported as execute() reports it."""
+    For the statement every signed-in request runs (app/security.py): through Core's execute(),
+    the per-execution set-up (execution context, result metadata, the driver's column
+    descriptions, a Row) cost more CPU than the round trip itself on PostgreSQL, ~110 µs per
+    request. Here the SQL compiled once goes through SQLAlchemy's cursor-level path, the one it
+    uses itself for sequences and defaults (`_cursor_execute`: the engine's cursor events,
+    statement rewrites by listeners, echo logging, errors wrapped as execute() wraps them, a
+    pool the server dropped invalidated), and the columns' own types convert the values.
+    Listeners are given no execution context (None, which SQLAlchemy's event documentation
+    allows): Flask-SQLAlchemy's query recording needs one, so the caller uses execute() when
+    that is on."""
     values = {**query.constants, **params}
     parameters = tuple(values[name] for name in query.order) if query.order else values
-    dispatch = connection.dispatch
-    dialect = connection.dialect
+    cursor = connection.connection.cursor()
     try:
-        cursor = connection.connection.cursor()
+        connection._cursor_execute(cursor, query.sql, parameters)
         try:
-            dispatch.before_cursor_execute(connection, cursor, query.sql, parameters, None, False)
-            cursor.execute(query.sql, parameters)
-            dispatch.after_cursor_execute(connection, cursor, query.sql, parameters, None, False)
             row = cursor.fetchone()
-        finally:
-            cursor.close()
-    except dialect.loaded_dbapi.Error as error:
-        # Wrapped in SQLAlchemy's exception of the same kind (the error pages know those), and
-        # a connection the server dropped is discarded, never given back to the pool.
-        dropped = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
-        if dropped:
-            connection.invalidate(error)
-        raise exc.DBAPIError.instance(
-            query.sql,
-            parameters,
-            error,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=dropped,
-            dialect=dialect,
-        ) from error
+        except BaseException as error:
+            connection._handle_dbapi_exception(error, query.sql, parameters, cursor, None)
+    finally:
+        cursor.close()
     if row is None:
         return None
     return tuple(

@@ -174,11 +174,15 @@ def init_app(app: Flask) -> None:
         # data version (app/web/page_cache.py) and would otherwise query it separately.
         statement, names = _user_statement()
         connection = db.session.connection()  # the request's transaction, as a query would
-        query = caches.DRIVER_QUERIES.get_or_build(
-            (statement, connection.dialect),
-            lambda: database.driver_query(statement, connection.dialect),
-        )
-        row = database.fetch_one(connection, query, {"user_id": int(user_id)})
+        params = {"user_id": int(user_id)}
+        if app.config.get("SQLALCHEMY_RECORD_QUERIES"):  # its listener needs execute()'s context
+            row = connection.execute(statement, params).one_or_none()
+        else:
+            query = caches.DRIVER_QUERIES.get_or_build(
+                (statement, connection.dialect),
+                lambda: database.driver_query(statement, connection.dialect),
+            )
+            row = database.fetch_one(connection, query, params)
         if row is None:
             return None
         user = _as_loaded(row, names)

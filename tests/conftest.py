@@ -75,12 +75,16 @@ def pg_url_with_schema(schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
+def libpq_url() -> str:
+    """The test server's URL as psycopg itself takes it (no SQLAlchemy driver name)."""
+    return POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def terminate_backend(pid: int) -> None:
     """The PostgreSQL server ends one connection (as a restart or a failover would)."""
     import psycopg
 
-    libpq_url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(libpq_url, autocommit=True) as admin:
+    with psycopg.connect(libpq_url(), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 

@@ -100,3 +100,20 @@ def test_a_check_leaves_its_pooled_connection_as_it_found_it(app, db, backend):
         conn.execute(text("INSERT INTO ping_probe VALUES (1)"))
         conn.rollback()
         assert conn.execute(text("SELECT count(*) FROM ping_probe")).scalar_one() == 0
+
+
+@pytest.mark.postgres_only
+def test_the_postgresql_ping_opens_no_transaction(backend):
+    """Seen on the driver's connection itself, before any pool could roll a BEGIN back."""
+    import psycopg
+
+    from app.web.health import _ping_postgresql
+    from tests.conftest import libpq_url, require_postgres
+
+    require_postgres()
+    with psycopg.connect(libpq_url()) as connection:  # transactions on, as pooled ones are
+        _ping_postgresql(connection, psycopg)
+        assert connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert connection.autocommit is False
+        connection.execute("SELECT 1")  # psycopg still opens its own transaction after it
+        assert connection.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS

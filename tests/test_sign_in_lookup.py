@@ -14,12 +14,15 @@ from app.models import Role, User
 from app.models.inbox import InboxItem
 from app.models.types import UTCDateTime
 from app.security import _user_statement
-from tests.conftest import login, page_statements, terminate_backend
+from tests.conftest import IsolatedClient, login, page_statements, terminate_backend
 from tests.factories import make_communes, make_user
 
 
 def _officer() -> User:
     commune = make_communes()[0]
+    # Not the first account: its id must differ from the statement's own constant (the data
+    # version's row, 1), or parameters passed in the wrong order would go unnoticed.
+    make_user("coordinacion@example.com", Role.COORDINATOR)
     user = make_user("oficina@example.com", Role.OFFICER, commune, name="Oficina Melipilla")
     user.must_change_password = True
     user.last_login_at = datetime(2026, 11, 30, 12, 5, tzinfo=UTC)
@@ -43,6 +46,7 @@ def _lookup():
 def test_the_lookup_gives_what_sqlalchemy_gives_value_for_value(app, db, backend):
     user_id = _officer().id
     statement, names = _user_statement()
+    assert user_id != 1
     query, connection = _lookup()
     expected = tuple(connection.execute(statement, {"user_id": user_id}).one())
     got = database.fetch_one(connection, query, {"user_id": user_id})
@@ -111,3 +115,74 @@ def test_a_connection_the_server_dropped_is_discarded(app, db, backend):
     connection = db.session.connection()
     assert connection.connection.dbapi_connection.info.backend_pid != pid
     assert database.fetch_one(connection, query, {"user_id": user_id})[0] == user_id
+
+
+@pytest.mark.postgres_only
+def test_a_server_restart_costs_one_failed_lookup_not_one_per_pooled_connection(app, db, backend):
+    """As with execute(): the first statement to meet a dropped connection invalidates the
+    whole pool, so the older connections are replaced on checkout instead of failing too."""
+    user_id = _officer().id
+    db.session.rollback()  # its connection back in the pool too
+    # Every connection in the pool and one more: at least two, all dead once returned.
+    held = [db.engine.connect() for _ in range(db.engine.pool.checkedin() + 1)]
+    pids = [c.connection.dbapi_connection.info.backend_pid for c in held]
+    for connection in held:
+        connection.close()
+    for pid in pids:
+        terminate_backend(pid)
+    outcomes = []
+    for _ in range(2):
+        query, connection = _lookup()
+        try:
+            outcomes.append(database.fetch_one(connection, query, {"user_id": user_id})[0])
+        except exc.OperationalError:
+            outcomes.append("failed")
+        db.session.rollback()
+    assert outcomes == ["failed", user_id]
+
+
+def test_listeners_may_rewrite_the_statement_and_see_it_run(app, db):
+    """A listener registered with retval=True (an SQL commenter, a tracer) rewrites what is
+    sent; after_cursor_execute sees what ran."""
+    user_id = _officer().id
+    query, connection = _lookup()
+    ran = []
+
+    def comment(_conn, _cursor, statement, parameters, _context, _many):
+        return "/* traced */ " + statement, parameters
+
+    def after(_conn, _cursor, statement, *_):
+        ran.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", comment, retval=True)
+    event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        assert database.fetch_one(connection, query, {"user_id": user_id})[0] == user_id
+    finally:
+        event.remove(db.engine, "before_cursor_execute", comment)
+        event.remove(db.engine, "after_cursor_execute", after)
+    assert len(ran) == 1 and ran[0].startswith("/* traced */ SELECT user_account.id")
+
+
+def test_with_query_recording_on_the_lookup_goes_through_execute(app_config):
+    # Flask-SQLAlchemy's recorder (what debug toolbars read) keeps its timing on the execution
+    # context, which the driver path does not build.
+    from app import create_app
+    from app.config import TestConfig
+
+    class Config(TestConfig):
+        SQLALCHEMY_RECORD_QUERIES = True
+
+    for key, value in app_config.items():
+        setattr(Config, key, value)
+    recording = create_app(Config)
+    recording.test_client_class = IsolatedClient  # each request loads its user, as in production
+    with recording.app_context():
+        db.create_all()
+        _officer().must_change_password = False
+        db.session.commit()
+        client = recording.test_client()
+        assert login(client, "oficina@example.com").status_code == 302
+        assert client.get("/avisos/").status_code == 200
+        db.session.remove()
+        db.engine.dispose()

@@ -38,7 +38,7 @@ def ping_database(engine: Engine) -> None:
     app/database.py: a server restart costs the check nothing.)"""
     pooled = engine.raw_connection()
     try:
-        if engine.dialect.name == "postgresql":
+        if engine.dialect.driver == "psycopg":
             _ping_postgresql(pooled.dbapi_connection, engine.dialect.loaded_dbapi)
         else:
             cursor = pooled.cursor()
