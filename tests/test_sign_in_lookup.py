@@ -73,12 +73,17 @@ def test_a_signed_in_request_still_shows_its_lookup_to_the_engines_listeners(
     assert len(lookups) == 1
 
 
-def test_a_statement_whose_parameters_need_converting_is_refused(app, db):
+def test_a_statement_whose_parameters_are_not_plain_values_is_refused(app, db):
     # Values going in are passed to the driver as they are: a type that converts them (an
     # aware datetime stored as UTC) must go through execute().
     statement = select(User.id).where(User.created_at > bindparam("since", type_=UTCDateTime))
+    dialect = db.session.connection().dialect
     with pytest.raises(ValueError, match="since"):
-        database.driver_query(statement, db.session.connection().dialect)
+        database.driver_query(statement, dialect)
+    # Nor is a parameter whose SQL is only known at run time (an IN list).
+    expanding = select(User.id).where(User.id.in_(bindparam("ids", expanding=True)))
+    with pytest.raises(ValueError, match="ids"):
+        database.driver_query(expanding, dialect)
 
 
 @pytest.mark.db
