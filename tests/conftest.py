@@ -138,14 +138,20 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(app_config: dict):
+def make_app(app_config: dict, **settings):
+    """An app on the test configuration with `app_config` and `settings` over it."""
+
     class Config(TestConfig):
         pass
 
-    for key, value in app_config.items():
+    for key, value in {**app_config, **settings}.items():
         setattr(Config, key, value)
-    application = create_app(Config)
+    return create_app(Config)
+
+
+@pytest.fixture
+def app(app_config: dict):
+    application = make_app(app_config)
     application.test_client_class = IsolatedClient
     with application.app_context():
         _db.create_all()

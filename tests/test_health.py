@@ -28,17 +28,10 @@ def _app_whose_pooled_connection_died(app_config: dict, ping_after_idle: float):
     (a restart, a failover), and that connection's server process id."""
     from sqlalchemy import text
 
-    from app import create_app
-    from app.config import TestConfig
     from app.extensions import db
-    from tests.conftest import terminate_backend
+    from tests.conftest import make_app, terminate_backend
 
-    class Config(TestConfig):
-        DB_PING_AFTER_IDLE = ping_after_idle
-
-    for key, value in app_config.items():
-        setattr(Config, key, value)
-    app = create_app(Config)
+    app = make_app(app_config, DB_PING_AFTER_IDLE=ping_after_idle)
     with app.app_context():
         with db.engine.connect() as conn:
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()

@@ -8,11 +8,9 @@ import time
 import pytest
 from itsdangerous import TimestampSigner
 
-from app import create_app
-from app.config import TestConfig
 from app.extensions import limiter
 from app.security import CSP
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, login, make_app
 from tests.factories import make_world
 
 SECURITY_HEADERS = {
@@ -22,15 +20,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "Cache-Control": "no-store",
 }
-
-
-def _make_app(app_config: dict, **settings):
-    class Config(TestConfig):
-        pass
-
-    for key, value in {**app_config, **settings}.items():
-        setattr(Config, key, value)
-    return create_app(Config)
 
 
 @pytest.mark.db
@@ -80,7 +69,7 @@ def test_a_health_check_does_not_wait_for_the_sqlite_write_lock(app, client, db)
 
 
 def test_the_rate_limiter_checks_only_views_that_have_limits(app_config, db):
-    app = _make_app(app_config, LOGIN_RATE_LIMIT="2 per minute")
+    app = make_app(app_config, LOGIN_RATE_LIMIT="2 per minute")
     assert limiter._check_request_limit not in app.before_request_funcs[None]
     client = app.test_client()
     with app.app_context():
@@ -97,7 +86,7 @@ def test_the_rate_limiter_checks_only_views_that_have_limits(app_config, db):
 def test_a_limit_on_every_route_keeps_the_rate_limiters_check_before_requests(app_config, db):
     # The limiter is one object for every app: its default limits would outlive this test.
     try:
-        app = _make_app(app_config, RATELIMIT_DEFAULT="2 per minute")
+        app = make_app(app_config, RATELIMIT_DEFAULT="2 per minute")
         assert limiter._check_request_limit in app.before_request_funcs[None]
         with app.app_context():
             db.create_all()

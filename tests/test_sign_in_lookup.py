@@ -14,7 +14,13 @@ from app.models import Role, User
 from app.models.inbox import InboxItem
 from app.models.types import UTCDateTime
 from app.security import _user_statement
-from tests.conftest import IsolatedClient, login, page_statements, terminate_backend
+from tests.conftest import (
+    IsolatedClient,
+    login,
+    make_app,
+    page_statements,
+    terminate_backend,
+)
 from tests.factories import make_communes, make_user
 
 
@@ -172,15 +178,7 @@ def test_listeners_may_rewrite_the_statement_and_see_it_run(app, db):
 def test_with_query_recording_on_the_lookup_goes_through_execute(app_config):
     # Flask-SQLAlchemy's recorder (what debug toolbars read) keeps its timing on the execution
     # context, which the driver path does not build.
-    from app import create_app
-    from app.config import TestConfig
-
-    class Config(TestConfig):
-        SQLALCHEMY_RECORD_QUERIES = True
-
-    for key, value in app_config.items():
-        setattr(Config, key, value)
-    recording = create_app(Config)
+    recording = make_app(app_config, SQLALCHEMY_RECORD_QUERIES=True)
     recording.test_client_class = IsolatedClient  # each request loads its user, as in production
     with recording.app_context():
         db.create_all()
